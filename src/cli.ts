@@ -1,0 +1,84 @@
+import { Command, CommanderError } from 'commander';
+import { UsageError, ExitCode } from './util/errors.js';
+import type { CliContext, RegisterCommand } from './commands/context.js';
+// One import per command; register it in COMMANDS below.
+// commands:imports
+
+const VERSION = '0.1.0';
+
+const COMMANDS: RegisterCommand[] = [
+  // commands:list
+];
+
+export interface MainOptions {
+  stdout?: CliContext['stdout'];
+  stderr?: CliContext['stderr'];
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the CLI and resolves to its exit code instead of calling process.exit, so tests can drive it
+ * in-process and a command's pending writes (reports, ledgers) always flush before the process ends.
+ */
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  let exitCode: number = ExitCode.ok;
+  let signal = options.signal;
+  let removeSignalHandlers = (): void => {};
+  if (!signal) {
+    // First Ctrl-C asks the running command to stop and report; a second one kills at once.
+    const controller = new AbortController();
+    const onSignal = (): void => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    removeSignalHandlers = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    signal = controller.signal;
+  }
+  const context: CliContext = {
+    stdout,
+    stderr,
+    env: options.env ?? process.env,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+    signal,
+  };
+
+  const program = new Command();
+  program
+    .name('confirm-sim')
+    .description('Test harness and simulator for the iamport / PortOne Confirm Process')
+    .version(VERSION)
+    .configureOutput({
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of COMMANDS) register(program, context);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here too, with exit code 0.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof UsageError) {
+      stderr.write(`confirm-sim: ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  } finally {
+    removeSignalHandlers();
+  }
+  return exitCode;
+}

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+
+/**
+ * What a command needs from the outside world. Passing it in, instead of reaching for `process`, lets tests
+ * run the CLI in-process with captured output and a chosen environment.
+ */
+export interface CliContext {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Records the command's exit code (0 pass, 1 failed verdict, 2 usage); `main` resolves to it. */
+  setExitCode(code: number): void;
+  /** Aborted on SIGINT/SIGTERM so long runs can stop cleanly and still write their partial report. */
+  signal: AbortSignal;
+}
+
+export type RegisterCommand = (program: Command, context: CliContext) => void;
+
+/** Commander collects repeatable options through a reducer like this one. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,15 @@
+/**
+ * A mistake in what the user asked for (flag, URL, scenario file, secret). The CLI prints the message as
+ * one line and exits 2; library callers can catch it by class. The message says what is wrong and how to
+ * fix it, so it must stand on its own without a stack trace.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Exit codes shared by every command, the way newman and k6 keep them stable for CI. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+} as const;
