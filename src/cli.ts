@@ -3,11 +3,17 @@ import { UsageError, ExitCode } from './util/errors.js';
 import type { CliContext, RegisterCommand } from './commands/context.js';
 // One import per command; register it in COMMANDS below.
 // commands:imports
+import { registerGateway } from './commands/gateway.js';
+import { registerMerchant } from './commands/merchant.js';
+import { registerFire } from './commands/fire.js';
 
 const VERSION = '0.1.0';
 
 const COMMANDS: RegisterCommand[] = [
   // commands:list
+  registerGateway,
+  registerMerchant,
+  registerFire,
 ];
 
 export interface MainOptions {

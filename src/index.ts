@@ -6,3 +6,6 @@ export { UsageError, ExitCode } from './util/errors.js';
 export { parseDuration } from './util/duration.js';
 export { main } from './cli.js';
 // library:exports
+export * from './gateway/index.js';
+export * from './merchants/index.js';
+export * from './fire/index.js';

@@ -1,0 +1,98 @@
+import { once } from 'node:events';
+import { Option } from 'commander';
+import { parseWebhookSecret, type WebhookSecret } from '../protocol/signing.js';
+import { parseDuration } from '../util/duration.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import { FLAWS, parseFlaw } from '../merchants/flaws.js';
+import { parseWholeNumber } from '../merchants/numbers.js';
+import { startMerchant } from '../merchants/server.js';
+import {
+  colourFor,
+  formatConfirm,
+  formatStarted,
+  formatStopped,
+  startedLine,
+  type MerchantConfirmLine,
+  type MerchantStoppedLine,
+} from '../merchants/reporter.js';
+import type { CliContext, RegisterCommand } from './context.js';
+
+interface MerchantFlags {
+  host: string;
+  port: string;
+  stock: string;
+  price: string;
+  flaw?: string;
+  openOrders?: boolean;
+  hold?: string;
+  secret?: string;
+  secretEnv?: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+function readSecret(flags: MerchantFlags, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
+  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
+  if (flags.secretEnv === undefined) return undefined;
+  const value = env[flags.secretEnv];
+  if (!value) {
+    throw new UsageError(`--secret-env: the environment variable ${flags.secretEnv} is empty or not set; export it first`);
+  }
+  return parseWebhookSecret(value, `--secret-env ${flags.secretEnv}`);
+}
+
+async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<void> {
+  const price = parseWholeNumber(flags.price, '--price', 0);
+  const holdMs = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
+  const secret = readSecret(flags, context.env);
+  const merchant = await startMerchant({
+    host: flags.host,
+    port: parseWholeNumber(flags.port, '--port', 0, 65_535),
+    stock: parseWholeNumber(flags.stock, '--stock', 0),
+    price,
+    flaw: flags.flaw === undefined ? undefined : parseFlaw(flags.flaw),
+    secret,
+    openOrders: flags.openOrders ?? false,
+    holdMs,
+  });
+  const colour = colourFor(context.stdout, context.env);
+  const print = (text: string): void => {
+    context.stdout.write(text);
+  };
+  const started = startedLine(merchant, {
+    price,
+    openOrders: flags.openOrders ?? false,
+    holdMs: holdMs ?? null,
+    maskedSecret: secret?.masked ?? null,
+  });
+  print(flags.json ? `${JSON.stringify(started)}\n` : formatStarted(started, colour));
+  if (flags.verbose) {
+    merchant.events.on('confirm', (event) => {
+      const line: MerchantConfirmLine = { schemaVersion: 1, type: 'confirm', ...event };
+      print(flags.json ? `${JSON.stringify(line)}\n` : formatConfirm(event, colour));
+    });
+  }
+  if (!context.signal.aborted) await once(context.signal, 'abort');
+  await merchant.close();
+  const stopped: MerchantStoppedLine = { schemaVersion: 1, type: 'stopped', stock: merchant.stock() };
+  print(flags.json ? `${JSON.stringify(stopped)}\n` : formatStopped(stopped.stock));
+  context.setExitCode(ExitCode.ok);
+}
+
+export const registerMerchant: RegisterCommand = (program, context) => {
+  program
+    .command('merchant')
+    .description('run a sample merchant (confirm endpoint with stock) to try confirm-sim on; correct, or with one --flaw')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '3000')
+    .option('--stock <units>', 'units in stock at start and after POST /reset', '100')
+    .option('--price <amount>', 'amount of an --open-orders order', '1000')
+    .option('--flaw <flaw>', `run with one realistic bug: ${FLAWS.join(', ')}`)
+    .option('--open-orders', 'take any new merchant_uid as an order of 1 unit at --price (no POST /orders needed)')
+    .option('--hold <duration>', 'stock reserved at confirm and not paid within this time comes back, e.g. 30s')
+    .addOption(new Option('--secret <whsec>', 'require signed V2 confirm calls and webhooks (Standard Webhooks secret)').conflicts('secretEnv'))
+    .addOption(new Option('--secret-env <name>', 'read the --secret from this environment variable').conflicts('secret'))
+    .option('--verbose', 'print one line per confirm (order id and answer)')
+    .option('--json', 'print JSON lines (started, confirm, stopped) instead of text')
+    .action((flags: MerchantFlags) => runMerchant(flags, context));
+};

@@ -1,0 +1,21 @@
+import { UsageError } from '../util/errors.js';
+
+/**
+ * The bugs a sample merchant can be started with. Each is a mistake real confirm endpoints make, and each is
+ * caught by a different confirm-sim command, so the demo and the team's tests can show every verdict fail.
+ */
+export const FLAWS = ['race', 'double', 'lenient', 'slow', 'leak'] as const;
+export type Flaw = (typeof FLAWS)[number];
+
+export const FLAW_DESCRIPTIONS: Record<Flaw, string> = {
+  race: 'reads stock, waits for the database, then writes read - 1: oversells under a burst',
+  double: 'a repeated confirm for the same order takes stock again',
+  lenient: 'answers 200 to unknown orders, wrong amounts and garbage',
+  slow: 'with more than 4 confirms in flight, the extra ones answer after ~6 s (past the gateway timeout) yet keep the stock',
+  leak: 'stock held by a payment that then fails never comes back',
+};
+
+export function parseFlaw(text: string): Flaw {
+  if ((FLAWS as readonly string[]).includes(text)) return text as Flaw;
+  throw new UsageError(`--flaw: unknown flaw "${text}"; use one of ${FLAWS.join(', ')} (or leave it out for a correct merchant)`);
+}

@@ -1,0 +1,24 @@
+import { UsageError } from '../util/errors.js';
+
+/**
+ * Checks a number the user gave (a flag's text turned into a number, or a library option). `what` names the
+ * flag or option in the one-line error.
+ */
+export function requireWholeNumber(value: number, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
+  throw new UsageError(`${what}: ${String(value)} is not a whole number ${range}`);
+}
+
+export function requireMilliseconds(value: number, what: string): number {
+  if (Number.isFinite(value) && value >= 0) return value;
+  throw new UsageError(`${what}: ${String(value)} is not a duration; give milliseconds, 0 or more`);
+}
+
+/** Turns a flag's text into a whole number; "", "1e3" and "12abc" are refused rather than guessed at. */
+export function parseWholeNumber(text: string, what: string, min: number, max?: number): number {
+  if (!/^\s*-?\d+\s*$/.test(text)) {
+    throw new UsageError(`${what}: "${text}" is not a whole number; give digits only`);
+  }
+  return requireWholeNumber(Number(text), what, min, max);
+}

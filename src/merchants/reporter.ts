@@ -1,0 +1,108 @@
+import { Chalk, supportsColor, type ChalkInstance } from 'chalk';
+import { formatMs } from '../util/duration.js';
+import { FLAW_DESCRIPTIONS, type Flaw } from './flaws.js';
+import type { MerchantConfirmEvent, RunningMerchant } from './server.js';
+
+/** What `confirm-sim merchant` prints; with --json, each is one JSON line told apart by `type`. */
+export interface MerchantStartedLine {
+  schemaVersion: 1;
+  type: 'started';
+  url: string;
+  confirmUrl: string;
+  ordersUrl: string;
+  stockUrl: string;
+  resetUrl: string;
+  webhookUrl: string;
+  stock: number;
+  price: number;
+  flaw: Flaw | null;
+  openOrders: boolean;
+  holdMs: number | null;
+  /** The masked secret when V2 signatures are required, never the secret itself. */
+  signatures: string | null;
+}
+
+export interface MerchantConfirmLine extends MerchantConfirmEvent {
+  schemaVersion: 1;
+  type: 'confirm';
+}
+
+export interface MerchantStoppedLine {
+  schemaVersion: 1;
+  type: 'stopped';
+  stock: number;
+}
+
+export interface MerchantSettings {
+  price: number;
+  openOrders: boolean;
+  holdMs: number | null;
+  maskedSecret: string | null;
+}
+
+export function startedLine(merchant: RunningMerchant, settings: MerchantSettings): MerchantStartedLine {
+  return {
+    schemaVersion: 1,
+    type: 'started',
+    url: merchant.url,
+    confirmUrl: merchant.confirmUrl,
+    ordersUrl: merchant.ordersUrl,
+    stockUrl: merchant.stockUrl,
+    resetUrl: merchant.resetUrl,
+    webhookUrl: merchant.webhookUrl,
+    stock: merchant.stock(),
+    price: settings.price,
+    flaw: merchant.flaw ?? null,
+    openOrders: settings.openOrders,
+    holdMs: settings.holdMs,
+    signatures: settings.maskedSecret,
+  };
+}
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function colourFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): ChalkInstance {
+  const wanted = stream.isTTY === true && !env.NO_COLOR;
+  return new Chalk({ level: wanted ? (supportsColor ? supportsColor.level : 1) : 0 });
+}
+
+export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance): string {
+  const flaw = line.flaw === null
+    ? colour.green('none, a correct merchant')
+    : colour.yellow(`${line.flaw}: ${FLAW_DESCRIPTIONS[line.flaw]}`);
+  const orders = line.openOrders
+    ? `any new merchant_uid is an order of 1 unit at ${line.price}`
+    : `created with POST ${line.ordersUrl} {merchant_uid, amount, quantity}`;
+  const hold = line.holdMs === null
+    ? 'none: a reservation lasts until a failed/cancelled webhook'
+    : `${formatMs(line.holdMs)}: unpaid reservations come back after it`;
+  const signing = line.signatures === null ? 'off' : `V2 confirm calls and webhooks must be signed (${line.signatures})`;
+  const rows: [string, string][] = [
+    ['flaw', flaw],
+    ['stock', units(line.stock)],
+    ['orders', orders],
+    ['hold', hold],
+    ['signing', signing],
+    ['', ''],
+    ['confirm', line.confirmUrl],
+    ['orders', line.ordersUrl],
+    ['stock', line.stockUrl],
+    ['reset', line.resetUrl],
+    ['webhook', line.webhookUrl],
+  ];
+  const body = rows.map(([label, value]) => (label === '' ? '' : `  ${colour.dim(label.padEnd(8))} ${value}`)).join('\n');
+  return `${colour.bold(`confirm-sim merchant listening on ${line.url}`)}\n${body}\nStop with Ctrl-C.\n`;
+}
+
+export function formatConfirm(event: MerchantConfirmEvent, colour: ChalkInstance): string {
+  const status = event.status === 200 ? colour.green('200') : colour.red(String(event.status));
+  const reason = event.reason === null ? '' : ` ${event.reason}`;
+  return `confirm ${event.merchantUid ?? '(no order id)'} ${status}${reason}  stock ${event.stockLeft}, ${formatMs(event.elapsedMs)}\n`;
+}
+
+export function formatStopped(stock: number): string {
+  return `merchant stopped with ${units(stock)} in stock\n`;
+}
+
+function units(count: number): string {
+  return `${count} ${count === 1 ? 'unit' : 'units'}`;
+}

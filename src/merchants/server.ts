@@ -1,0 +1,472 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseConfirmBody, type ParsedConfirm } from '../protocol/dialects.js';
+import { MERCHANT_UID_MAX_LENGTH } from '../protocol/ids.js';
+import type { WebhookSecret } from '../protocol/signing.js';
+import { UsageError } from '../util/errors.js';
+import { TypedEmitter } from '../util/events.js';
+import { parseFlaw, type Flaw } from './flaws.js';
+import { requireMilliseconds, requireWholeNumber } from './numbers.js';
+import { Shop, type PaymentStatus } from './shop.js';
+import { SignatureGuard } from './signature.js';
+import { abortableByAll } from './abort.js';
+
+export interface MerchantOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Units in stock at start and after a reset without a value; default 100. */
+  stock?: number;
+  /** The amount of an order taken by `openOrders`; default 1000. */
+  price?: number;
+  /** Undefined = a correct merchant. */
+  flaw?: Flaw;
+  /** When set, V2 confirm calls and V2 webhooks must carry a valid Standard Webhooks signature. */
+  secret?: WebhookSecret;
+  /** Take any unseen merchant_uid as a new order of 1 unit at `price`, so bursts need no order set-up. */
+  openOrders?: boolean;
+  /** Stock reserved at confirm and not reported paid within this many ms comes back; default: no deadline. */
+  holdMs?: number;
+  /** The simulated database round trip of the `race` and `slow` flaws; default 3 ms. */
+  dbLatencyMs?: number;
+  /** How long the `slow` flaw keeps an overloaded confirm waiting; default 6 s, past the gateway's 5 s. */
+  slowDelayMs?: number;
+}
+
+/** One answered confirm, for `--verbose` and for tests that watch the merchant. */
+export interface MerchantConfirmEvent {
+  merchantUid: string | null;
+  /** The caller's dialect family, or null when the body was too broken to tell. */
+  dialect: 'v1' | 'v2' | null;
+  status: number;
+  reason: string | null;
+  stockLeft: number;
+  elapsedMs: number;
+}
+
+export type MerchantEvents = { confirm: MerchantConfirmEvent };
+
+export interface RunningMerchant {
+  /** Base URL, e.g. http://127.0.0.1:41234. */
+  url: string;
+  confirmUrl: string;
+  ordersUrl: string;
+  stockUrl: string;
+  resetUrl: string;
+  webhookUrl: string;
+  flaw: Flaw | undefined;
+  events: TypedEmitter<MerchantEvents>;
+  /** Units in stock now. */
+  stock(): number;
+  /** Same as POST /reset: forget orders and reservations, set stock (default: the starting stock). */
+  reset(stock?: number): void;
+  /** Closes the server and every connection, idle keep-alive ones included; safe to call twice. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_STOCK = 100;
+const DEFAULT_PRICE = 1000;
+const DEFAULT_DB_LATENCY_MS = 3;
+const DEFAULT_SLOW_DELAY_MS = 6_000;
+/** The `slow` flaw's pool size: confirms beyond this many in flight wait. */
+const SLOW_AFTER_IN_FLIGHT = 4;
+/** Real confirm bodies are a few hundred bytes; anything near this is an attack or a bug. */
+export const MERCHANT_BODY_LIMIT = 64 * 1024;
+/** Bursts open thousands of connections at once; the default backlog of 511 would refuse some. */
+const LISTEN_BACKLOG = 4096;
+
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
+
+type Dialect = 'v1' | 'v2';
+
+interface ConfirmReply {
+  status: number;
+  dialect: Dialect | null;
+  merchantUid: string | null;
+  reason: string | null;
+}
+
+type JsonObject = Record<string, unknown>;
+type JsonRead = { ok: true; value: JsonObject } | { ok: false; status: number; error: string };
+
+interface FlawTiming {
+  dbLatencyMs: number;
+  slowDelayMs: number;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+class MerchantApp {
+  readonly events = new TypedEmitter<MerchantEvents>();
+  readonly routes: ReadonlyMap<string, Route>;
+  readonly #shop: Shop;
+  readonly #flaw: Flaw | undefined;
+  readonly #slowDelayMs: number;
+  readonly #dbLatencyMs: number;
+  readonly #confirmGuard: SignatureGuard | undefined;
+  readonly #webhookGuard: SignatureGuard | undefined;
+  readonly #closing = abortableByAll();
+  #confirmsInFlight = 0;
+
+  constructor(shop: Shop, flaw: Flaw | undefined, secret: WebhookSecret | undefined, timing: FlawTiming) {
+    this.#shop = shop;
+    this.#flaw = flaw;
+    this.#slowDelayMs = timing.slowDelayMs;
+    this.#dbLatencyMs = timing.dbLatencyMs;
+    this.#confirmGuard = secret && new SignatureGuard(secret);
+    this.#webhookGuard = secret && new SignatureGuard(secret);
+    this.routes = new Map<string, Route>([
+      ['/confirm', { method: 'POST', handle: (req, res) => this.#confirm(req, res) }],
+      ['/orders', { method: 'POST', handle: (req, res) => this.#createOrder(req, res) }],
+      ['/stock', { method: 'GET', handle: async (_req, res) => sendJson(res, 200, { stock: this.#shop.stock }) }],
+      ['/reset', { method: 'POST', handle: (req, res) => this.#reset(req, res) }],
+      ['/webhook', { method: 'POST', handle: (req, res) => this.#webhook(req, res) }],
+    ]);
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const route = this.routes.get(path);
+    if (!route) {
+      sendJson(res, 404, { error: `no route ${path}; the merchant serves ${[...this.routes.keys()].join(', ')}` });
+      return;
+    }
+    if (req.method !== route.method) {
+      sendJson(res, 405, { error: `${path} takes ${route.method}` }, { allow: route.method });
+      return;
+    }
+    route.handle(req, res).catch((error: unknown) => {
+      // A client that hangs up mid-request, or close() cutting a wait short, leaves nobody to answer.
+      if (res.headersSent || res.destroyed || this.#closing.signal.aborted) return;
+      sendJson(res, 500, { error: `the sample merchant failed: ${error instanceof Error ? error.message : String(error)}` });
+    });
+  };
+
+  close(): void {
+    this.#closing.abort();
+  }
+
+  async #confirm(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    this.#confirmsInFlight++;
+    res.once('close', () => {
+      this.#confirmsInFlight--;
+    });
+    const overloaded = this.#flaw === 'slow' && this.#confirmsInFlight > SLOW_AFTER_IN_FLIGHT;
+    const reply = await this.#decideConfirm(req);
+    if (this.#flaw === 'slow') {
+      // Each confirm holds a database connection for a round trip; past the pool size the wait is far longer.
+      // The stock is already taken either way: the bug is that the answer, not the work, comes too late.
+      const wait = overloaded ? this.#slowDelayMs : this.#dbLatencyMs;
+      await sleep(wait, undefined, { signal: this.#closing.signal });
+    }
+    const payload = reply.status === 200 ? {} : refusalBody(reply.dialect, reply.reason ?? 'refused');
+    sendJson(res, reply.status, payload, reply.status === 413 ? { connection: 'close' } : undefined);
+    this.events.emit('confirm', {
+      merchantUid: reply.merchantUid,
+      dialect: reply.dialect,
+      status: reply.status,
+      reason: reply.reason,
+      stockLeft: this.#shop.stock,
+      elapsedMs: performance.now() - started,
+    });
+  }
+
+  async #decideConfirm(req: IncomingMessage): Promise<ConfirmReply> {
+    const raw = await readBody(req);
+    if (raw === null) {
+      return { status: 413, dialect: null, merchantUid: null, reason: `the body is over ${MERCHANT_BODY_LIMIT} bytes` };
+    }
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      return this.#malformed(null, null, 'Content-Type must be application/json');
+    }
+    const text = raw.toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return this.#malformed(null, null, 'the body is not valid JSON');
+    }
+    const parsed = parseConfirmBody(body);
+    if (parsed === null) return this.#malformed(null, null, 'the body must be a JSON object');
+    if (parsed.dialect === 'v2' && this.#confirmGuard) {
+      const check = this.#confirmGuard.check(text, req.headers);
+      if (!check.ok) return { status: 401, dialect: 'v2', merchantUid: parsed.merchantUid, reason: check.reason };
+      if (!check.firstDelivery) {
+        return { status: 401, dialect: 'v2', merchantUid: parsed.merchantUid, reason: 'replayed webhook-id: this confirm was already received' };
+      }
+    }
+    const valid = validateConfirm(body as JsonObject, parsed);
+    if (typeof valid === 'string') return this.#malformed(parsed.dialect, parsed.merchantUid, valid);
+    const outcome = await this.#shop.confirm(valid.merchantUid, valid.amount);
+    return { ...outcome, dialect: parsed.dialect, merchantUid: valid.merchantUid };
+  }
+
+  /** Malformed input is refused with 400, except by the `lenient` merchant, which waves it through. */
+  #malformed(dialect: Dialect | null, merchantUid: string | null, reason: string): ConfirmReply {
+    if (this.#flaw === 'lenient') return { status: 200, dialect, merchantUid, reason: null };
+    return { status: 400, dialect, merchantUid, reason };
+  }
+
+  async #createOrder(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const read = await readJsonObject(req, false);
+    if (!read.ok) return sendJson(res, read.status, { error: read.error }, closeIfTooLarge(read.status));
+    const { merchant_uid: merchantUid, amount, quantity = 1 } = read.value;
+    if (typeof merchantUid !== 'string' || merchantUid.length === 0 || merchantUid.length > MERCHANT_UID_MAX_LENGTH) {
+      return sendJson(res, 400, { error: `merchant_uid must be a string of 1 to ${MERCHANT_UID_MAX_LENGTH} characters` });
+    }
+    if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
+      return sendJson(res, 400, { error: 'amount must be a number, 0 or more' });
+    }
+    if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1) {
+      return sendJson(res, 400, { error: 'quantity must be a whole number, 1 or more (default 1)' });
+    }
+    const result = this.#shop.createOrder(merchantUid, amount, quantity);
+    if (result === 'conflict') {
+      return sendJson(res, 409, { error: `order ${merchantUid} already exists with another amount or quantity` });
+    }
+    // A repeat of the same order answers as its creation did, so set-up scripts can simply run again.
+    sendJson(res, 201, { merchant_uid: merchantUid, amount, quantity });
+  }
+
+  async #reset(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const read = await readJsonObject(req, true);
+    if (!read.ok) return sendJson(res, read.status, { error: read.error }, closeIfTooLarge(read.status));
+    const { stock } = read.value;
+    if (stock !== undefined && (typeof stock !== 'number' || !Number.isInteger(stock) || stock < 0)) {
+      return sendJson(res, 400, { error: 'stock must be a whole number, 0 or more (leave it out for the starting stock)' });
+    }
+    this.#shop.reset(stock);
+    sendJson(res, 200, { stock: this.#shop.stock });
+  }
+
+  /** The notice_url: V1 `{imp_uid, merchant_uid, status}` as JSON or a form, or a V2 `{type, data}` webhook. */
+  async #webhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    if (raw === null) {
+      return sendJson(res, 413, { error: `the body is over ${MERCHANT_BODY_LIMIT} bytes` }, { connection: 'close' });
+    }
+    const text = raw.toString('utf8');
+    const contentType = req.headers['content-type'] ?? '';
+    let body: unknown;
+    if (JSON_TYPE.test(contentType)) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return sendJson(res, 400, { error: 'the body is not valid JSON' });
+      }
+    } else if (FORM_TYPE.test(contentType)) {
+      body = Object.fromEntries(new URLSearchParams(text));
+    } else {
+      return sendJson(res, 400, { error: 'Content-Type must be application/json or application/x-www-form-urlencoded' });
+    }
+    if (!isJsonObject(body)) return sendJson(res, 400, { error: 'the body must be a JSON object' });
+
+    if (typeof body.type === 'string' && isJsonObject(body.data)) {
+      if (this.#webhookGuard) {
+        const check = this.#webhookGuard.check(text, req.headers);
+        if (!check.ok) return sendJson(res, 401, { error: check.reason });
+        // Standard Webhooks retries reuse the id: acknowledge the repeat without applying it twice.
+        if (!check.firstDelivery) return sendJson(res, 200, {});
+      }
+      const paymentId = body.data.paymentId;
+      if (typeof paymentId !== 'string' || paymentId.length === 0) {
+        return sendJson(res, 400, { error: 'data.paymentId must be a non-empty string' });
+      }
+      const status = V2_WEBHOOK_STATUS.get(body.type);
+      if (status) this.#shop.applyPaymentStatus(paymentId, status);
+      return sendJson(res, 200, {});
+    }
+
+    const { merchant_uid: merchantUid, status } = body;
+    if (typeof merchantUid !== 'string' || merchantUid.length === 0 || typeof status !== 'string') {
+      return sendJson(res, 400, { error: 'a V1 webhook needs merchant_uid and status strings' });
+    }
+    if (isPaymentStatus(status)) this.#shop.applyPaymentStatus(merchantUid, status);
+    sendJson(res, 200, {});
+  }
+}
+
+// A Map, not an object literal: a webhook type such as "constructor" must not find anything.
+const V2_WEBHOOK_STATUS = new Map<string, PaymentStatus>([
+  ['Transaction.Paid', 'paid'],
+  ['Transaction.Failed', 'failed'],
+  ['Transaction.Cancelled', 'cancelled'],
+]);
+
+function isPaymentStatus(status: string): status is PaymentStatus {
+  return status === 'paid' || status === 'failed' || status === 'cancelled';
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Strict reading of a confirm body: every field the caller's dialect documents must be there with its type.
+ * V1 is accepted in either document's shape (amount, status, or both), since the gateway sends either.
+ */
+function validateConfirm(body: JsonObject, parsed: ParsedConfirm): { merchantUid: string; amount: number | null } | string {
+  let merchantUid: string;
+  if (parsed.dialect === 'v2') {
+    const enveloped = body.type === 'Transaction.Confirm';
+    const field = (envelopedName: string, flatName: string): string => (enveloped ? `data.${envelopedName}` : flatName);
+    if (parsed.merchantUid === null) return `${field('paymentId', 'payment_id')} must be a non-empty string`;
+    if (parsed.transactionId === null) return `${field('transactionId', 'tx_id')} must be a non-empty string`;
+    if (parsed.amount === null) return `${field('totalAmount', 'total_amount')} must be a number`;
+    merchantUid = parsed.merchantUid;
+  } else {
+    if (parsed.merchantUid === null) return 'merchant_uid must be a non-empty string';
+    if (parsed.impUid === null) return 'imp_uid must be a non-empty string';
+    const hasAmount = 'amount' in body;
+    const hasStatus = 'status' in body;
+    if (!hasAmount && !hasStatus) return 'the body needs amount (current document) or status (older document)';
+    if (hasAmount && parsed.amount === null) return 'amount must be a number';
+    if (hasStatus && parsed.status === null) return 'status must be a non-empty string';
+    merchantUid = parsed.merchantUid;
+  }
+  if (merchantUid.length > MERCHANT_UID_MAX_LENGTH) {
+    return `the order id is longer than the gateway's ${MERCHANT_UID_MAX_LENGTH} characters`;
+  }
+  return { merchantUid, amount: parsed.amount };
+}
+
+/** A refusal carries its reason where the caller's dialect reads it; both fields when the dialect is unknown. */
+function refusalBody(dialect: Dialect | null, reason: string): Record<string, string> {
+  if (dialect === 'v1') return { reason };
+  if (dialect === 'v2') return { errorMessage: reason };
+  return { reason, errorMessage: reason };
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown, extraHeaders?: Record<string, string>): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...extraHeaders,
+  });
+  res.end(body);
+}
+
+/** After a 413 the rest of the oversized body is still on the socket; closing it is cheaper than reading it. */
+function closeIfTooLarge(status: number): Record<string, string> | undefined {
+  return status === 413 ? { connection: 'close' } : undefined;
+}
+
+/** The body, or null as soon as it passes MERCHANT_BODY_LIMIT, keeping at most that much in memory. */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  if (Number(req.headers['content-length'] ?? 0) > MERCHANT_BODY_LIMIT) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MERCHANT_BODY_LIMIT) chunks.push(chunk);
+      else resolve(null);
+    });
+    req.on('end', () => resolve(size <= MERCHANT_BODY_LIMIT ? Buffer.concat(chunks, size) : null));
+    req.on('error', reject);
+    // Settles a client that hung up mid-body, without paying for an Error on every ordinary close.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before the body ended'));
+    });
+  });
+}
+
+async function readJsonObject(req: IncomingMessage, emptyIsObject: boolean): Promise<JsonRead> {
+  const raw = await readBody(req);
+  if (raw === null) return { ok: false, status: 413, error: `the body is over ${MERCHANT_BODY_LIMIT} bytes` };
+  if (raw.length === 0 && emptyIsObject) return { ok: true, value: {} };
+  if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+    return { ok: false, status: 400, error: 'Content-Type must be application/json' };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { ok: false, status: 400, error: 'the body is not valid JSON' };
+  }
+  if (!isJsonObject(value)) return { ok: false, status: 400, error: 'the body must be a JSON object' };
+  return { ok: true, value };
+}
+
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new UsageError(`port ${port} on ${host} is already in use; pass another --port (0 picks a free one)`);
+    case 'EACCES':
+      return new UsageError(`port ${port} needs root; pass a --port above 1023`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UsageError(`--host ${host} is not an address of this machine; use 127.0.0.1 (the default)`);
+    default:
+      return error;
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: unknown): void => reject(listenError(error, host, port));
+    server.once('error', onError);
+    server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Starts a sample merchant: a real HTTP server with stock, orders and a confirm endpoint, correct by
+ * default or with one realistic flaw, for demos, tests and trying confirm-sim out.
+ */
+export async function startMerchant(options: MerchantOptions = {}): Promise<RunningMerchant> {
+  const host = options.host ?? '127.0.0.1';
+  const port = requireWholeNumber(options.port ?? 0, 'port', 0, 65_535);
+  const stock = requireWholeNumber(options.stock ?? DEFAULT_STOCK, 'stock', 0);
+  const price = requireWholeNumber(options.price ?? DEFAULT_PRICE, 'price', 0);
+  const flaw = options.flaw === undefined ? undefined : parseFlaw(options.flaw);
+  const holdMs = options.holdMs === undefined ? undefined : requireMilliseconds(options.holdMs, 'holdMs');
+  const dbLatencyMs = requireMilliseconds(options.dbLatencyMs ?? DEFAULT_DB_LATENCY_MS, 'dbLatencyMs');
+  const slowDelayMs = requireMilliseconds(options.slowDelayMs ?? DEFAULT_SLOW_DELAY_MS, 'slowDelayMs');
+  const shop = new Shop({ stock, price, flaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs });
+  const app = new MerchantApp(shop, flaw, options.secret, { dbLatencyMs, slowDelayMs });
+  const server = createServer(app.handle);
+  const address = await listen(server, host, port);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      app.close();
+      shop.close();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+
+  return {
+    url,
+    confirmUrl: `${url}/confirm`,
+    ordersUrl: `${url}/orders`,
+    stockUrl: `${url}/stock`,
+    resetUrl: `${url}/reset`,
+    webhookUrl: `${url}/webhook`,
+    flaw,
+    events: app.events,
+    stock: () => shop.stock,
+    reset: (value) => shop.reset(value === undefined ? undefined : requireWholeNumber(value, 'stock', 0)),
+    close,
+  };
+}

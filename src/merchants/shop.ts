@@ -1,0 +1,176 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Flaw } from './flaws.js';
+import { abortableByAll } from './abort.js';
+
+export interface ShopConfig {
+  stock: number;
+  price: number;
+  flaw: Flaw | undefined;
+  openOrders: boolean;
+  holdMs: number | undefined;
+  dbLatencyMs: number;
+}
+
+/** The merchant's answer to one confirm: 200 goes on, any other status refuses with `reason`. */
+export interface ConfirmOutcome {
+  status: number;
+  reason: string | null;
+}
+
+/** The payment states a notice (V1 webhook status or V2 webhook type) can report that change stock. */
+export type PaymentStatus = 'paid' | 'failed' | 'cancelled';
+
+export type CreateOrderResult = 'created' | 'exists' | 'conflict';
+
+type OrderState = 'open' | 'reserved' | 'paid' | 'refused' | 'released';
+
+interface Order {
+  readonly merchantUid: string;
+  readonly amount: number;
+  readonly quantity: number;
+  state: OrderState;
+  /** Units this order holds out of stock now; the `double` flaw can make it more than `quantity`. */
+  heldUnits: number;
+  holdTimer: NodeJS.Timeout | undefined;
+}
+
+const SOLD_OUT = 'sold out';
+const ACCEPTED: ConfirmOutcome = { status: 200, reason: null };
+
+/** The merchant's business state: orders and stock, and what a confirm or a payment notice does to them. */
+export class Shop {
+  readonly #config: ShopConfig;
+  readonly #orders = new Map<string, Order>();
+  readonly #closing = abortableByAll();
+  #stock: number;
+
+  constructor(config: ShopConfig) {
+    this.#config = config;
+    this.#stock = config.stock;
+  }
+
+  get stock(): number {
+    return this.#stock;
+  }
+
+  createOrder(merchantUid: string, amount: number, quantity: number): CreateOrderResult {
+    const existing = this.#orders.get(merchantUid);
+    if (existing) return existing.amount === amount && existing.quantity === quantity ? 'exists' : 'conflict';
+    this.#addOrder(merchantUid, amount, quantity);
+    return 'created';
+  }
+
+  /**
+   * Decides one confirm. Synchronous for every merchant but `race`, so the stock check and the take happen
+   * with nothing in between: in the one JS thread, no other confirm can run between the read and the write.
+   */
+  confirm(merchantUid: string, amount: number | null): ConfirmOutcome | Promise<ConfirmOutcome> {
+    const { flaw } = this.#config;
+    let order = this.#orders.get(merchantUid);
+    if (!order) {
+      if (this.#config.openOrders) order = this.#addOrder(merchantUid, this.#config.price, 1);
+      else if (flaw === 'lenient') return ACCEPTED;
+      else return { status: 404, reason: `unknown order ${merchantUid}` };
+    }
+    if (amount !== null && amount !== order.amount) {
+      if (flaw === 'lenient') return ACCEPTED;
+      return { status: 409, reason: `amount ${amount} does not match the order's ${order.amount}` };
+    }
+    switch (order.state) {
+      case 'refused':
+        return { status: 409, reason: SOLD_OUT };
+      case 'paid':
+        if (flaw !== 'double') return { status: 409, reason: 'order already paid' };
+        break;
+      case 'reserved':
+        if (flaw !== 'double') return ACCEPTED;
+        break;
+      case 'open':
+      case 'released':
+        break;
+    }
+    return flaw === 'race' ? this.#takeWithDatabaseGap(order) : this.#take(order);
+  }
+
+  applyPaymentStatus(merchantUid: string, status: PaymentStatus): void {
+    const order = this.#orders.get(merchantUid);
+    if (!order) return;
+    switch (status) {
+      case 'paid':
+        // A paid notice for a reservation that already lapsed changes nothing: its unit went back to stock.
+        if (order.state === 'reserved') {
+          order.state = 'paid';
+          clearTimeout(order.holdTimer);
+        }
+        return;
+      case 'failed':
+        if (order.state === 'reserved') this.#release(order);
+        return;
+      case 'cancelled':
+        if (order.state === 'reserved' || order.state === 'paid') this.#release(order);
+        return;
+    }
+  }
+
+  reset(stock = this.#config.stock): void {
+    for (const order of this.#orders.values()) clearTimeout(order.holdTimer);
+    this.#orders.clear();
+    this.#stock = stock;
+  }
+
+  close(): void {
+    this.#closing.abort();
+    for (const order of this.#orders.values()) clearTimeout(order.holdTimer);
+  }
+
+  #addOrder(merchantUid: string, amount: number, quantity: number): Order {
+    const order: Order = { merchantUid, amount, quantity, state: 'open', heldUnits: 0, holdTimer: undefined };
+    this.#orders.set(merchantUid, order);
+    return order;
+  }
+
+  #take(order: Order): ConfirmOutcome {
+    if (this.#stock < order.quantity) return this.#refuse(order);
+    this.#stock -= order.quantity;
+    this.#hold(order);
+    return ACCEPTED;
+  }
+
+  /** The `race` flaw: the classic read, await the database, write `read - quantity`, which loses updates. */
+  async #takeWithDatabaseGap(order: Order): Promise<ConfirmOutcome> {
+    const read = this.#stock;
+    await sleep(this.#config.dbLatencyMs, undefined, { signal: this.#closing.signal });
+    if (read < order.quantity) return this.#refuse(order);
+    this.#stock = read - order.quantity;
+    this.#hold(order);
+    return ACCEPTED;
+  }
+
+  #refuse(order: Order): ConfirmOutcome {
+    // Only a first attempt is remembered as refused; a `double` repeat keeps the units it already holds.
+    if (order.state === 'open' || order.state === 'released') order.state = 'refused';
+    return { status: 409, reason: SOLD_OUT };
+  }
+
+  #hold(order: Order): void {
+    order.heldUnits += order.quantity;
+    if (order.state === 'paid') return;
+    order.state = 'reserved';
+    const { holdMs } = this.#config;
+    if (holdMs === undefined) return;
+    clearTimeout(order.holdTimer);
+    // V1 sends no notice when a payment fails, so an unpaid reservation must lapse on its own.
+    order.holdTimer = setTimeout(() => {
+      if (order.state === 'reserved') this.#release(order);
+    }, holdMs).unref();
+  }
+
+  /** Gives an order's units back to stock; the `leak` flaw is a merchant that never does. */
+  #release(order: Order): void {
+    if (this.#config.flaw === 'leak') return;
+    clearTimeout(order.holdTimer);
+    this.#stock += order.heldUnits;
+    order.heldUnits = 0;
+    order.state = 'released';
+  }
+}
