@@ -1,0 +1,133 @@
+import { DIALECTS, DEFAULT_TIMEOUT_MS, parseDialect, parseWebhookSecret, type ConfirmOrder, type WebhookSecret } from '../protocol/index.js';
+import { fireConfirm, type FireEvents, type FireResult } from '../fire/index.js';
+import { formatFireOutcome, formatFireRequest, terminalChalk } from '../reporters/fire-terminal.js';
+import { UsageError, ExitCode } from '../util/errors.js';
+import { parseDuration } from '../util/duration.js';
+import { TypedEmitter } from '../util/events.js';
+import { collect, type CliContext, type RegisterCommand } from './context.js';
+
+interface FireFlags {
+  dialect: string;
+  merchantUid?: string;
+  impUid?: string;
+  amount?: string;
+  status?: string;
+  secret?: string;
+  secretEnv?: string;
+  timeout?: string;
+  header?: string[];
+  data?: string;
+  expect?: string;
+  json?: boolean;
+}
+
+const EXPECTATIONS = ['proceed', 'fail'] as const;
+type Expectation = (typeof EXPECTATIONS)[number];
+
+// RFC 9110 token characters, so a typo such as "X-Test=1" is caught here instead of as a cryptic undici error.
+const HEADER_PATTERN = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*:\s*(.*)$/s;
+
+function parseHeaders(entries: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const entry of entries) {
+    const match = HEADER_PATTERN.exec(entry);
+    if (!match) throw new UsageError(`--header: "${entry}" is not "Name: value"; write e.g. -H 'X-Request-Id: 42'`);
+    headers[match[1]!.toLowerCase()] = match[2]!.trim();
+  }
+  return headers;
+}
+
+function parseAmount(text: string): number {
+  const amount = Number(text);
+  if (text.trim() === '' || !Number.isFinite(amount)) {
+    throw new UsageError(`--amount: "${text}" is not a number; give the amount in KRW, e.g. --amount 1000`);
+  }
+  return amount;
+}
+
+function parseExpectation(text: string): Expectation {
+  if ((EXPECTATIONS as readonly string[]).includes(text)) return text as Expectation;
+  throw new UsageError(`--expect: "${text}" is not a verdict; use --expect proceed or --expect fail`);
+}
+
+function resolveSecret(flags: FireFlags, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
+  if (flags.secret !== undefined && flags.secretEnv !== undefined) {
+    throw new UsageError('--secret and --secret-env both given; keep one (--secret-env keeps the secret out of ps and shell history)');
+  }
+  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
+  if (flags.secretEnv === undefined) return undefined;
+  const value = env[flags.secretEnv];
+  if (value === undefined || value === '') {
+    throw new UsageError(`--secret-env: the environment variable ${flags.secretEnv} is not set; export it with the whsec_... secret`);
+  }
+  return parseWebhookSecret(value, `--secret-env ${flags.secretEnv}`);
+}
+
+function orderFrom(flags: FireFlags): Partial<ConfirmOrder> {
+  const order: Partial<ConfirmOrder> = {};
+  if (flags.merchantUid !== undefined) order.merchantUid = flags.merchantUid;
+  if (flags.impUid !== undefined) order.impUid = flags.impUid;
+  if (flags.amount !== undefined) order.amount = parseAmount(flags.amount);
+  if (flags.status !== undefined) order.status = flags.status;
+  return order;
+}
+
+async function runFire(url: string, flags: FireFlags, context: CliContext): Promise<void> {
+  const expectation = flags.expect === undefined ? undefined : parseExpectation(flags.expect);
+  const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  const out = terminalChalk(context.stdout, context.env);
+  const err = terminalChalk(context.stderr, context.env);
+  const events = new TypedEmitter<FireEvents>();
+  if (!flags.json) events.on('request', (request) => context.stdout.write(`${formatFireRequest(request, out)}\n`));
+
+  let result: FireResult;
+  try {
+    result = await fireConfirm({
+      url,
+      dialect: parseDialect(flags.dialect),
+      order: orderFrom(flags),
+      secret: resolveSecret(flags, context.env),
+      headers: parseHeaders(flags.header ?? []),
+      body: flags.data,
+      timeoutMs,
+      signal: context.signal,
+      events,
+    });
+  } catch (error) {
+    if (!context.signal.aborted || error instanceof UsageError) throw error;
+    context.stderr.write('confirm-sim: interrupted before the merchant answered\n');
+    context.setExitCode(130);
+    return;
+  }
+
+  for (const warning of result.warnings) context.stderr.write(`${err.yellow('warning:')} ${warning}\n`);
+  context.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatFireOutcome(result, out));
+
+  const verdict: Expectation = result.decision.proceed ? 'proceed' : 'fail';
+  if (expectation !== undefined && expectation !== verdict) {
+    context.stderr.write(`confirm-sim: expected the gateway to ${expectation}, but it would ${verdict}: ${result.decision.explanation}\n`);
+    context.setExitCode(ExitCode.failed);
+    return;
+  }
+  context.setExitCode(ExitCode.ok);
+}
+
+export const registerFire: RegisterCommand = (program, context) => {
+  program
+    .command('fire')
+    .description("send one confirm request exactly as the gateway does and show the gateway's decision")
+    .argument('<url>', "the merchant's confirm URL, e.g. http://127.0.0.1:3000/confirm")
+    .option('--dialect <dialect>', `body shape and signing: ${DIALECTS.join(', ')}`, 'v1')
+    .option('--merchant-uid <id>', "the merchant's order id (default: a fresh order-...)")
+    .option('--imp-uid <id>', "the gateway's payment id, V1 (default: a fresh imp_ + 12 digits)")
+    .option('--amount <n>', 'the amount to be charged (default: 1000)')
+    .option('--status <status>', 'V1 payment status (default: ready)')
+    .option('--secret <whsec>', 'V2 webhook secret to sign with (prefer --secret-env: arguments show up in ps)')
+    .option('--secret-env <name>', 'read the V2 webhook secret from this environment variable')
+    .option('--timeout <duration>', `deadline for the whole answer (default: ${DEFAULT_TIMEOUT_MS / 1000}s, the gateway FAQ's; the developer docs say 10s)`)
+    .option('-H, --header <name:value>', 'extra request header, repeatable; overrides the defaults', collect)
+    .option('--data <body>', "send exactly this body instead of the dialect's")
+    .option('--expect <verdict>', 'proceed or fail; exit 1 when the gateway decides otherwise')
+    .option('--json', 'print the result as one JSON object')
+    .action((url: string, flags: FireFlags) => runFire(url, flags, context));
+};

@@ -1,0 +1,83 @@
+import chalk, { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
+import { isV2 } from '../protocol/index.js';
+import { formatMs } from '../util/duration.js';
+import type { FireRequest, FireResult } from '../fire/index.js';
+
+/** How much of a body the terminal shows; the full text is in --json. */
+export const DISPLAY_BODY_BYTES = 2 * 1024;
+
+/** Colour only for a person at a terminal: never in pipes or CI logs, never when NO_COLOR is set. */
+export function terminalChalk(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): ChalkInstance {
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  const wanted = !noColor && (forced || stream.isTTY === true);
+  // chalk's own level reflects process.stdout, which is not the stream being written when run in-process.
+  const level: ColorSupportLevel = wanted ? (chalk.level === 0 ? 1 : chalk.level) : 0;
+  return new Chalk({ level });
+}
+
+/**
+ * Control characters from a merchant's body could move the cursor or recolour the user's terminal, so they
+ * are shown escaped; newlines and tabs are kept for readability.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Cuts `text` to the display limit on a character boundary; `totalBytes` counts bytes beyond what `text` holds. */
+function displayBody(text: string, totalBytes: number, style: ChalkInstance): string {
+  if (text.length === 0 && totalBytes === 0) return style.dim('(empty)');
+  const bytes = Buffer.from(text, 'utf8');
+  const shown = new TextDecoder().decode(bytes.subarray(0, DISPLAY_BODY_BYTES), { stream: true });
+  const hiddenBytes = totalBytes - Buffer.byteLength(shown, 'utf8');
+  const more = hiddenBytes > 0 ? style.dim(`…(${hiddenBytes} more bytes)`) : '';
+  return `${printable(shown)}${more}`;
+}
+
+function headerLines(headers: Record<string, string>, style: ChalkInstance): string[] {
+  return Object.entries(headers).map(([name, value]) => `  ${style.cyan(name)}: ${printable(value)}`);
+}
+
+export function formatFireRequest(request: FireRequest, style: ChalkInstance): string {
+  const signing = request.signed ? 'signed' : 'unsigned';
+  return [
+    style.bold(`→ ${request.method} ${request.url}`),
+    style.dim(`  dialect ${request.dialect} · ${signing} · timeout ${formatMs(request.timeoutMs)}`),
+    ...headerLines(request.headers, style),
+    `  ${displayBody(request.body, Buffer.byteLength(request.body, 'utf8'), style)}`,
+    '',
+  ].join('\n');
+}
+
+function formatAnswer(result: FireResult, style: ChalkInstance): string[] {
+  const { answer } = result;
+  if (answer.kind === 'no-answer') {
+    return [
+      style.bold(style.red(`← no answer: ${answer.error}`)) + style.dim(` · after ${formatMs(answer.totalMs)}`),
+      `  ${printable(answer.message)}`,
+    ];
+  }
+  const statusStyle = answer.status === 200 ? style.green : style.red;
+  return [
+    style.bold(statusStyle(`← HTTP ${answer.status}`)) +
+      style.dim(` · TTFB ${formatMs(answer.ttfbMs)} · total ${formatMs(answer.totalMs)}`),
+    ...headerLines(answer.headers, style),
+    `  ${displayBody(answer.body, answer.bodyBytes, style)}`,
+  ];
+}
+
+function formatDecision(result: FireResult, style: ChalkInstance): string[] {
+  const { decision } = result;
+  const verdict = decision.proceed ? style.bold(style.green('PROCEED')) : style.bold(style.red('FAIL'));
+  const lines = [`${verdict}  ${printable(decision.explanation)}`];
+  if (!decision.proceed) {
+    const label = isV2(result.request.dialect) ? "errorMessage (returned to the buyer's SDK)" : 'fail_reason';
+    lines.push(`  ${label}: ${decision.failReason === null ? style.dim('(none)') : printable(decision.failReason)}`);
+  }
+  return lines;
+}
+
+/** The answer and the gateway's decision, printed after the request block once the exchange is over. */
+export function formatFireOutcome(result: FireResult, style: ChalkInstance): string {
+  return [...formatAnswer(result, style), '', ...formatDecision(result, style), ''].join('\n');
+}
