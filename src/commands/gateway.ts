@@ -1,0 +1,111 @@
+import { once } from 'node:events';
+import { Option } from 'commander';
+import { DEFAULT_TIMEOUT_MS, maskSecret, parseWebhookSecret } from '../protocol/index.js';
+import {
+  DEFAULT_GATEWAY_HOST,
+  DEFAULT_GATEWAY_PORT,
+  DEFAULT_IMP_KEY,
+  DEFAULT_IMP_SECRET,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  startGateway,
+} from '../gateway/index.js';
+import { parseWholeNumber } from '../merchants/numbers.js';
+import { terminalChalk } from '../reporters/fire-terminal.js';
+import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-terminal.js';
+import { parseDuration } from '../util/duration.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import type { CliContext, RegisterCommand } from './context.js';
+
+interface GatewayFlags {
+  host: string;
+  port: string;
+  impKey: string;
+  impSecret?: string;
+  impSecretEnv?: string;
+  secret?: string;
+  secretEnv?: string;
+  storeId?: string;
+  confirmTimeout: string;
+  tokenTtl: string;
+}
+
+/** A credential given directly or, kept out of ps and shell history, through an environment variable. */
+function credential(direct: string | undefined, envName: string | undefined, flag: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (direct === '') throw new UsageError(`${flag}: the value is empty; give the credential or leave the flag out`);
+  if (direct !== undefined) return direct;
+  if (envName === undefined) return undefined;
+  const value = env[envName];
+  if (!value) throw new UsageError(`${flag}-env: the environment variable ${envName} is empty or not set; export it first`);
+  return value;
+}
+
+function tokenTtlSeconds(text: string): number {
+  const seconds = parseDuration(text, '--token-ttl') / 1000;
+  if (!Number.isInteger(seconds) || seconds <= 0) {
+    throw new UsageError(`--token-ttl: "${text}" is not a whole number of seconds above 0; give e.g. 30m or 90s`);
+  }
+  return seconds;
+}
+
+async function runGateway(flags: GatewayFlags, context: CliContext): Promise<void> {
+  const impSecret = credential(flags.impSecret, flags.impSecretEnv, '--imp-secret', context.env);
+  const secretText = credential(flags.secret, flags.secretEnv, '--secret', context.env);
+  const secret = secretText === undefined ? undefined : parseWebhookSecret(secretText, flags.secret === undefined ? `--secret-env ${flags.secretEnv}` : '--secret');
+  const confirmTimeoutMs = parseDuration(flags.confirmTimeout, '--confirm-timeout');
+  const ttl = tokenTtlSeconds(flags.tokenTtl);
+  const gateway = await startGateway({
+    host: flags.host,
+    port: parseWholeNumber(flags.port, '--port', 0, 65_535),
+    impKey: flags.impKey,
+    impSecret,
+    tokenTtlSeconds: ttl,
+    secret,
+    storeId: flags.storeId,
+    confirmTimeoutMs,
+  });
+  const style = terminalChalk(context.stdout, context.env);
+  context.stdout.write(
+    formatGatewayBanner(
+      {
+        url: gateway.url,
+        routes: gateway.routes,
+        impKey: gateway.impKey,
+        maskedImpSecret: maskSecret(impSecret ?? DEFAULT_IMP_SECRET),
+        impSecretIsDefault: impSecret === undefined,
+        maskedWebhookSecret: secret?.masked ?? null,
+        confirmTimeoutMs,
+        tokenTtlSeconds: ttl,
+      },
+      style,
+    ),
+  );
+  attachGatewayLog(gateway.events, (line) => context.stdout.write(`${line}\n`), style);
+  if (!context.signal.aborted) await once(context.signal, 'abort');
+  await gateway.close();
+  context.setExitCode(ExitCode.ok);
+}
+
+export const registerGateway: RegisterCommand = (program, context) => {
+  program
+    .command('gateway')
+    .description(
+      "run a simulated gateway: the V1 REST API a merchant's confirm and webhook handlers call, and /sim/payments to pay through the merchant's confirm endpoint",
+    )
+    .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_HOST)
+    .option('--port <port>', 'port to listen on (0 picks a free one)', String(DEFAULT_GATEWAY_PORT))
+    .option('--imp-key <key>', 'REST API key merchants present to POST /users/getToken', DEFAULT_IMP_KEY)
+    .addOption(
+      new Option('--imp-secret <secret>', `REST API secret (default: ${DEFAULT_IMP_SECRET}; prefer --imp-secret-env)`).conflicts(
+        'impSecretEnv',
+      ),
+    )
+    .addOption(new Option('--imp-secret-env <name>', 'read the REST API secret from this environment variable').conflicts('impSecret'))
+    .addOption(
+      new Option('--secret <whsec>', 'webhook secret that signs V2 confirm calls and webhooks (prefer --secret-env)').conflicts('secretEnv'),
+    )
+    .addOption(new Option('--secret-env <name>', 'read the webhook secret from this environment variable').conflicts('secret'))
+    .option('--store-id <id>', 'V2 store id sent in V2 confirm and webhook data')
+    .option('--confirm-timeout <duration>', "how long to wait for the merchant's confirm answer", `${DEFAULT_TIMEOUT_MS / 1000}s`)
+    .option('--token-ttl <duration>', 'lifetime of an access token', `${DEFAULT_TOKEN_TTL_SECONDS / 60}m`)
+    .action((flags: GatewayFlags) => runGateway(flags, context));
+};

@@ -1,0 +1,67 @@
+import type { ChalkInstance } from 'chalk';
+import { formatMs } from '../util/duration.js';
+import type { TypedEmitter } from '../util/events.js';
+import type { GatewayEvents, GatewayRoute } from '../gateway/index.js';
+
+export interface GatewayBanner {
+  url: string;
+  routes: GatewayRoute[];
+  impKey: string;
+  /** The imp_secret as it may be shown: masked. */
+  maskedImpSecret: string;
+  impSecretIsDefault: boolean;
+  /** The webhook secret, masked, or null when V2 dialects are off. */
+  maskedWebhookSecret: string | null;
+  confirmTimeoutMs: number;
+  tokenTtlSeconds: number;
+}
+
+/** Merchants' answers end up in these lines; their control characters must not drive the user's terminal. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function formatGatewayBanner(banner: GatewayBanner, style: ChalkInstance): string {
+  const width = Math.max(...banner.routes.map((route) => `${route.method} ${route.path}`.length));
+  const secret = banner.maskedWebhookSecret ?? style.dim('none: V2 dialects are refused (give --secret)');
+  return [
+    style.bold(`confirm-sim gateway listening on ${banner.url}`),
+    `  imp_key          ${banner.impKey}`,
+    `  imp_secret       ${banner.maskedImpSecret}${banner.impSecretIsDefault ? style.dim(' (the default, see --help)') : ''}`,
+    `  webhook secret   ${secret}`,
+    `  confirm timeout  ${formatMs(banner.confirmTimeoutMs)} · token lifetime ${banner.tokenTtlSeconds} s`,
+    '',
+    ...banner.routes.map((route) => `  ${`${route.method} ${route.path}`.padEnd(width)}  ${style.dim(route.summary)}`),
+    '',
+    style.dim('Ctrl-C stops the gateway.'),
+    '',
+  ].join('\n');
+}
+
+/** One line per thing the gateway did, in the order it happened. */
+export function attachGatewayLog(events: TypedEmitter<GatewayEvents>, write: (line: string) => void, style: ChalkInstance): void {
+  events.on('request', ({ method, path, status, code, durationMs }) => {
+    const statusStyle = status === 200 && code === 0 ? style.green : style.yellow;
+    write(`${method} ${oneLine(path)} ${statusStyle(`${status}`)}${code === 0 ? '' : ` code ${code}`} ${style.dim(formatMs(durationMs))}`);
+  });
+  events.on('payment', ({ change, payment }) => {
+    const detail =
+      change === 'failed' && payment.fail_reason !== null
+        ? `: ${oneLine(payment.fail_reason)}`
+        : change === 'partially-cancelled'
+          ? ` (${payment.cancel_amount} of ${payment.amount} cancelled)`
+          : '';
+    const changeStyle = change === 'paid' ? style.green : change === 'failed' ? style.red : style.cyan;
+    write(`  ${payment.imp_uid} ${oneLine(payment.merchant_uid)} ${payment.amount} ${payment.currency} ${changeStyle(change)}${detail}`);
+  });
+  events.on('confirm', ({ imp_uid, confirm }) => {
+    const verdict = confirm.decision.proceed ? style.green('proceed') : style.red('fail');
+    write(`  ${imp_uid} confirm ${confirm.url} → ${verdict}: ${oneLine(confirm.decision.explanation)}`);
+  });
+  events.on('webhook', (delivery) => {
+    const outcome = delivery.delivered ? style.green('delivered') : style.red('not delivered');
+    write(
+      `  ${delivery.imp_uid} webhook ${delivery.event} → ${delivery.url} ${outcome}: ${oneLine(delivery.message)} ${style.dim(formatMs(delivery.durationMs))}`,
+    );
+  });
+}
