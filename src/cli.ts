@@ -3,6 +3,10 @@ import { UsageError, ExitCode } from './util/errors.js';
 import type { CliContext, RegisterCommand } from './commands/context.js';
 // One import per command; register it in COMMANDS below.
 // commands:imports
+import { registerBurst } from './commands/burst.js';
+import { registerMerge } from './commands/merge.js';
+import { registerCheck } from './commands/check.js';
+import { registerInit } from './commands/init.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerMerchant } from './commands/merchant.js';
 import { registerFire } from './commands/fire.js';
@@ -11,6 +15,10 @@ const VERSION = '0.1.0';
 
 const COMMANDS: RegisterCommand[] = [
   // commands:list
+  registerBurst,
+  registerMerge,
+  registerCheck,
+  registerInit,
   registerGateway,
   registerMerchant,
   registerFire,

@@ -6,6 +6,12 @@ export { UsageError, ExitCode } from './util/errors.js';
 export { parseDuration } from './util/duration.js';
 export { main } from './cli.js';
 // library:exports
+export * from './load/index.js';
+export * from './oracle/index.js';
+export * from './contract/index.js';
+export * from './scenario/index.js';
+export { renderJunit } from './reporters/junit.js';
+export { writeJson, writeReport, type ReportDestination } from './reporters/json.js';
 export * from './gateway/index.js';
 export * from './merchants/index.js';
 export * from './fire/index.js';

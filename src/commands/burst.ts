@@ -1,0 +1,175 @@
+import { DIALECTS, parseDialect, parseWebhookSecret, DEFAULT_TIMEOUT_MS } from '../protocol/index.js';
+import type { WebhookSecret } from '../protocol/index.js';
+import {
+  runBurst,
+  parseWholeNumber,
+  parsePositiveNumber,
+  parseFraction,
+  parseShard,
+  parseStartAt,
+  parseHeader,
+  DEFAULT_AMOUNT,
+  DEFAULT_MERCHANT_UID_TEMPLATE,
+  ensureWritable,
+} from '../load/index.js';
+import type { BurstEvents, BurstOptions, BurstReport } from '../load/index.js';
+import { attachBurstProgress, formatBurstSummary } from '../reporters/burst-terminal.js';
+import { terminalChalk } from '../reporters/fire-terminal.js';
+import { writeJson, writesToStream } from '../reporters/json.js';
+import { UsageError, ExitCode } from '../util/errors.js';
+import { parseDuration } from '../util/duration.js';
+import { TypedEmitter } from '../util/events.js';
+import { collect } from './context.js';
+import type { CliContext, RegisterCommand } from './context.js';
+
+interface BurstFlags {
+  buyers: string;
+  stock?: string;
+  dialect: string;
+  amount: string;
+  merchantUid: string;
+  runId?: string;
+  secret?: string;
+  secretEnv?: string;
+  header?: string[];
+  timeout: string;
+  strandedWait: string;
+  ramp?: string;
+  rate?: string;
+  connections?: string;
+  duplicates?: string;
+  orderUrl?: string;
+  resetUrl?: string;
+  stockUrl?: string;
+  p99Budget: string;
+  fairnessWindow: string;
+  json?: string;
+  ledger?: string;
+  workers: string;
+  shard?: string;
+  startAt?: string;
+  quiet?: boolean;
+}
+
+function resolveSecret(flags: { secret?: string | undefined; secretEnv?: string | undefined }, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
+  if (flags.secret !== undefined && flags.secretEnv !== undefined) {
+    throw new UsageError('--secret and --secret-env both given; keep one (--secret-env keeps the secret out of ps and shell history)');
+  }
+  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
+  if (flags.secretEnv === undefined) return undefined;
+  const value = env[flags.secretEnv];
+  if (value === undefined || value === '') {
+    throw new UsageError(`--secret-env: the environment variable ${flags.secretEnv} is not set; export it with the whsec_... secret`);
+  }
+  return parseWebhookSecret(value, `--secret-env ${flags.secretEnv}`);
+}
+
+function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): BurstOptions {
+  const headers = Object.fromEntries((flags.header ?? []).map((text) => parseHeader(text)));
+  const optionalDuration = (text: string | undefined, flag: string): number | undefined =>
+    text === undefined ? undefined : parseDuration(text, flag);
+  return {
+    url,
+    buyers: parseWholeNumber(flags.buyers, '--buyers', 1),
+    stock: flags.stock === undefined ? undefined : parseWholeNumber(flags.stock, '--stock', 0),
+    dialect: parseDialect(flags.dialect),
+    amount: parseWholeNumber(flags.amount, '--amount', 0),
+    merchantUid: flags.merchantUid,
+    runId: flags.runId,
+    secret: resolveSecret(flags, env),
+    headers,
+    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+    strandedWaitMs: parseDuration(flags.strandedWait, '--stranded-wait'),
+    rampMs: optionalDuration(flags.ramp, '--ramp'),
+    ratePerSec: flags.rate === undefined ? undefined : parsePositiveNumber(flags.rate, '--rate'),
+    connections: flags.connections === undefined ? undefined : parseWholeNumber(flags.connections, '--connections', 1),
+    duplicates: flags.duplicates === undefined ? undefined : parseFraction(flags.duplicates, '--duplicates'),
+    orderUrl: flags.orderUrl,
+    resetUrl: flags.resetUrl,
+    stockUrl: flags.stockUrl,
+    p99BudgetMs: parseDuration(flags.p99Budget, '--p99-budget'),
+    fairnessWindowMs: parseDuration(flags.fairnessWindow, '--fairness-window'),
+    workers: parseWholeNumber(flags.workers, '--workers', 1),
+    shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
+    startAt: flags.startAt === undefined ? undefined : parseStartAt(flags.startAt),
+    ledgerPath: flags.ledger,
+  };
+}
+
+/**
+ * Prints and writes a finished burst (or merged) report and sets the exit code from its verdict. With
+ * --json - stdout carries only the JSON, so the summary goes to stderr.
+ */
+export async function deliverBurstReport(
+  report: BurstReport,
+  flags: { json?: string | undefined; quiet?: boolean | undefined },
+  context: CliContext,
+): Promise<void> {
+  const jsonToStdout = flags.json !== undefined && writesToStream({ path: flags.json, stream: context.stdout });
+  const summaryStream = jsonToStdout ? context.stderr : context.stdout;
+  const style = terminalChalk(summaryStream, context.env);
+  if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout });
+  const summary = formatBurstSummary(report, style);
+  summaryStream.write(flags.quiet ? `${summary.split('\n')[0]}\n` : summary);
+  context.setExitCode(report.verdict.pass ? ExitCode.ok : ExitCode.failed);
+}
+
+async function runBurstCommand(url: string, flags: BurstFlags, context: CliContext): Promise<void> {
+  const options = optionsFrom(url, flags, context.env);
+  if (flags.json !== undefined && flags.json !== '-') await ensureWritable(flags.json, '--json');
+  const events = new TypedEmitter<BurstEvents>();
+  const jsonToStdout = flags.json === '-';
+  const inCi = context.env.CI !== undefined && context.env.CI !== '' && context.env.CI !== 'false';
+  const progressStream = context.stderr;
+  // Progress is for a person watching a terminal; a pipe reading --json - or a CI log gets the result only.
+  const detach =
+    flags.quiet || inCi || jsonToStdout
+      ? () => {}
+      : attachBurstProgress(events, progressStream, terminalChalk(progressStream, context.env));
+  let report: BurstReport;
+  try {
+    report = await runBurst(options, { events, signal: context.signal });
+  } finally {
+    detach();
+  }
+  await deliverBurstReport(report, flags, context);
+}
+
+export const registerBurst: RegisterCommand = (program, context) => {
+  program
+    .command('burst')
+    .description(
+      'first-come flash sale: many buyers confirm at once against a stock, and the stock oracle judges the outcome ' +
+        '(exit 0 pass, 1 a problem, 2 usage error)',
+    )
+    .argument('<url>', 'the merchant\'s confirm URL, on this machine (e.g. http://127.0.0.1:3000/confirm)')
+    .option('-n, --buyers <n>', 'buyers, each with its own order', '1000')
+    .option('-s, --stock <n>', 'items on sale; with --stock-url it may be left out and read from the merchant')
+    .option('--dialect <dialect>', `confirm body shape: ${DIALECTS.join(', ')}`, 'v1')
+    .option('--amount <krw>', 'amount of every order', String(DEFAULT_AMOUNT))
+    .option('--merchant-uid <template>', 'order id template; {n} = buyer number, {run} = run id', DEFAULT_MERCHANT_UID_TEMPLATE)
+    .option('--run-id <id>', 'names the run in order ids and reports; give all shards the same one')
+    .option('--secret <whsec>', 'sign every confirm (Standard Webhooks), as V2 does')
+    .option('--secret-env <VAR>', 'read the signing secret from this environment variable')
+    .option('-H, --header <name: value>', 'extra request header (repeatable)', collect)
+    .option('-t, --timeout <duration>', "the gateway's confirm timeout; a later answer fails the payment", `${DEFAULT_TIMEOUT_MS / 1000}s`)
+    .option('--stranded-wait <duration>', 'keep a timed-out request open this long to catch a late 200 (0 = close at the timeout)', '5s')
+    .option('--ramp <duration>', 'spread arrivals evenly over this long instead of all at once')
+    .option('--rate <per-second>', 'open-model arrivals at this many requests per second')
+    .option('-c, --connections <n>', 'sockets at most (default: one per request in a burst, 1000 when paced; capped by ulimit -n)')
+    .option('--duplicates <fraction>', 'fraction of buyers whose confirm is sent twice, e.g. 0.05 or 5%')
+    .option('--order-url <url>', 'create each buyer\'s order first: POST {merchant_uid, amount, quantity}')
+    .option('--reset-url <url>', 'POST {stock} here before the run')
+    .option('--stock-url <url>', 'GET the remaining stock before and after (a number or {"stock": n})')
+    .option('--p99-budget <duration>', 'p99 latency above this is a problem', '1s')
+    .option('--fairness-window <duration>', 'a refusal and a later acceptance closer than this count as simultaneous', '1ms')
+    .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
+    .option('--ledger <file>', 'write one NDJSON line per request')
+    .option('-w, --workers <n>', 'worker threads generating load', '1')
+    .option('--shard <i/n>', 'run slice i (0-based) of n, for one machine or pod of a sharded run')
+    .option('--start-at <unix-ms>', 'send the first request at this instant (synchronizes shards)')
+    .option('-q, --quiet', 'no progress, and only the verdict line')
+    .action(async (url: string, flags: BurstFlags) => {
+      await runBurstCommand(url, flags, context);
+    });
+};

@@ -1,0 +1,192 @@
+import { Option } from 'commander';
+import { DIALECTS, parseDialect, parseWebhookSecret, type WebhookSecret } from '../protocol/index.js';
+import { CheckRunner, selectCases, type CheckOptions, type CheckResult, type MerchantHookUrls } from '../contract/index.js';
+import { readScenarioFile, scenarioCheckOptions, secretFromEnv } from '../scenario/index.js';
+import { parseWholeNumber } from '../merchants/numbers.js';
+import { attachCheckTerminal, formatCaseList } from '../reporters/check-terminal.js';
+import { terminalChalk } from '../reporters/fire-terminal.js';
+import { writeJson, writeReport, writesToStream, type ReportDestination } from '../reporters/json.js';
+import { renderJunit } from '../reporters/junit.js';
+import { parseDuration } from '../util/duration.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import { collect, type CliContext, type RegisterCommand } from './context.js';
+
+interface CheckFlags {
+  scenario?: string;
+  dialect?: string;
+  secret?: string;
+  secretEnv?: string;
+  orderUrl?: string;
+  resetUrl?: string;
+  stockUrl?: string;
+  webhookUrl?: string;
+  stock?: string;
+  price?: string;
+  grep?: string;
+  skip?: string;
+  bail?: boolean;
+  strict?: boolean;
+  p99Budget?: string;
+  timeout?: string;
+  reporter: string[];
+  out: string[];
+  list?: boolean;
+}
+
+const REPORTERS = ['cli', 'json', 'junit'] as const;
+type ReporterName = (typeof REPORTERS)[number];
+/** The reporters that write a report (to --out, or stdout); cli always prints to the terminal. */
+type FileReporter = Exclude<ReporterName, 'cli'>;
+
+interface ReporterPlan {
+  cli: boolean;
+  files: Map<FileReporter, ReportDestination>;
+}
+
+function parseReporter(text: string): ReporterName {
+  if ((REPORTERS as readonly string[]).includes(text)) return text as ReporterName;
+  throw new UsageError(`--reporter: unknown reporter "${text}"; use ${REPORTERS.join(', ')} (repeat --reporter for several)`);
+}
+
+/**
+ * Pairs --out values with reporters: "junit=report.xml" names its reporter, a bare path goes to the next
+ * json/junit reporter in --reporter order. At most one reporter may write to stdout, so JSON stays pure.
+ */
+export function planReporters(reporterFlags: string[], outFlags: string[], stdout: NodeJS.WritableStream): ReporterPlan {
+  const names = (reporterFlags.length > 0 ? reporterFlags : ['cli']).map(parseReporter);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) throw new UsageError(`--reporter ${repeated} is given twice; give each reporter once`);
+  const fileReporters = names.filter((name): name is FileReporter => name !== 'cli');
+  const paths = new Map<FileReporter, string>();
+  const unnamed: string[] = [];
+  for (const out of outFlags) {
+    const match = /^(json|junit)=(.+)$/.exec(out);
+    if (match) paths.set(match[1] as FileReporter, match[2]!);
+    else unnamed.push(out);
+  }
+  for (const [name] of paths) {
+    if (!fileReporters.includes(name)) throw new UsageError(`--out ${name}=...: there is no --reporter ${name}; add it`);
+  }
+  for (const path of unnamed) {
+    const next = fileReporters.find((name) => !paths.has(name));
+    if (next === undefined) {
+      throw new UsageError(`--out ${path}: no json or junit reporter left to write it; add --reporter junit or --reporter json`);
+    }
+    paths.set(next, path);
+  }
+  const files = new Map<FileReporter, ReportDestination>(fileReporters.map((name) => [name, { path: paths.get(name), stream: stdout }]));
+  const onStdout = [
+    ...(names.includes('cli') ? ['cli'] : []),
+    ...[...files].filter(([, destination]) => writesToStream(destination)).map(([name]) => name),
+  ];
+  if (onStdout.length > 1) {
+    throw new UsageError(`--reporter ${onStdout.join(' and ')} would all write to stdout; give each json/junit reporter --out <file>`);
+  }
+  return { cli: names.includes('cli'), files };
+}
+
+function parsePattern(text: string | undefined, flag: string): RegExp | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: "${text}" is not a regular expression (${(error as Error).message}); e.g. ${flag} 'refuses|burst'`);
+  }
+}
+
+function resolveSecret(flags: CheckFlags, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
+  if (flags.secret !== undefined && flags.secretEnv !== undefined) {
+    throw new UsageError('--secret and --secret-env both given; keep one (--secret-env keeps the secret out of ps and shell history)');
+  }
+  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
+  return flags.secretEnv === undefined ? undefined : secretFromEnv(env, flags.secretEnv, '--secret-env');
+}
+
+/** The scenario file's options with the flags laid over them: a flag always wins. */
+async function resolveOptions(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<CheckOptions> {
+  const base = flags.scenario === undefined ? {} : scenarioCheckOptions(await readScenarioFile(flags.scenario), context.env, flags.scenario);
+  const target = url ?? base.url;
+  if (target === undefined) {
+    throw new UsageError('no confirm URL: give it as confirm-sim check <url>, or as target.url in a --scenario file');
+  }
+  const hooks: MerchantHookUrls = { ...base.hooks };
+  if (flags.orderUrl !== undefined) hooks.order = flags.orderUrl;
+  if (flags.resetUrl !== undefined) hooks.reset = flags.resetUrl;
+  if (flags.stockUrl !== undefined) hooks.stock = flags.stockUrl;
+  if (flags.webhookUrl !== undefined) hooks.webhook = flags.webhookUrl;
+  const product = { ...base.product };
+  if (flags.stock !== undefined) product.stock = parseWholeNumber(flags.stock, '--stock', 1);
+  if (flags.price !== undefined) {
+    product.price = parseWholeNumber(flags.price, '--price', 1);
+    product.priceKnown = true;
+  }
+  return {
+    ...base,
+    url: target,
+    dialect: flags.dialect === undefined ? base.dialect : parseDialect(flags.dialect),
+    secret: resolveSecret(flags, context.env) ?? base.secret,
+    hooks,
+    product,
+    timeoutMs: flags.timeout === undefined ? base.timeoutMs : parseDuration(flags.timeout, '--timeout'),
+    p99BudgetMs: flags.p99Budget === undefined ? base.p99BudgetMs : parseDuration(flags.p99Budget, '--p99-budget'),
+    strict: flags.strict ?? base.strict,
+    grep: parsePattern(flags.grep, '--grep'),
+    skip: parsePattern(flags.skip, '--skip'),
+    bail: flags.bail ?? false,
+    signal: context.signal,
+  };
+}
+
+async function writeFileReports(plan: ReporterPlan, result: CheckResult): Promise<void> {
+  for (const [name, destination] of plan.files) {
+    if (name === 'json') await writeJson(result, destination);
+    else await writeReport(renderJunit(result), destination);
+  }
+}
+
+async function runCheckCommand(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<void> {
+  const style = terminalChalk(context.stdout, context.env);
+  if (flags.list) {
+    context.stdout.write(formatCaseList(selectCases(parsePattern(flags.grep, '--grep'), parsePattern(flags.skip, '--skip')), style));
+    context.setExitCode(ExitCode.ok);
+    return;
+  }
+  const plan = planReporters(flags.reporter, flags.out, context.stdout);
+  const runner = new CheckRunner(await resolveOptions(url, flags, context));
+  if (plan.cli) attachCheckTerminal(runner, context.stdout, style);
+  const result = await runner.run();
+  await writeFileReports(plan, result);
+  if (result.interrupted) context.stderr.write('confirm-sim: interrupted; the report covers the cases that ran\n');
+  context.setExitCode(result.interrupted ? 130 : result.ok ? ExitCode.ok : ExitCode.failed);
+}
+
+export const registerCheck: RegisterCommand = (program, context) => {
+  program
+    .command('check')
+    .description("Run the contract suite against a merchant's confirm endpoint (exit 0 all kept, 1 a case failed, 2 usage)")
+    .argument('[url]', "the merchant's confirm URL (or target.url in --scenario)")
+    .option('--scenario <file>', 'a scenario file (.yaml, .yml or .json; confirm-sim init writes one); flags override it')
+    .option('--dialect <dialect>', `confirm body and signing: ${DIALECTS.join(', ')} (default: v1)`)
+    .option('--secret-env <name>', 'read the V2 webhook secret from this environment variable')
+    .option('--secret <whsec>', 'the V2 webhook secret (prefer --secret-env: arguments show up in ps)')
+    .option('--order-url <url>', 'hook: POST {merchant_uid, amount, quantity} creates an order')
+    .option('--reset-url <url>', 'hook: POST {stock} resets orders and stock before each case')
+    .option('--stock-url <url>', 'hook: GET answers the stock, as n or {"stock": n}')
+    .option('--webhook-url <url>', "the merchant's payment webhook, told that a confirmed payment failed (case 10)")
+    .option('--stock <n>', 'the stock the reset hook sets before each case (default: 20)')
+    .option('--price <krw>', 'price of one unit (default: 1000); also tells case 4 an open-orders merchant knows it')
+    .option('--grep <regex>', 'run only cases whose "<id> <name>" matches')
+    .option('--skip <regex>', 'leave out cases whose "<id> <name>" matches')
+    .option('--bail', 'stop at the first failed case')
+    .option('--strict', 'count warnings (a refusal without a reason) as failures')
+    .option('--p99-budget <duration>', 'case 8 fails above this p99 (default: 1s)')
+    .option('--timeout <duration>', "the gateway's wait for each answer (default: 5s; the developer docs say 10s)")
+    .addOption(new Option('--reporter <name>', `${REPORTERS.join(', ')}; repeatable`).argParser(collect).default([], 'cli'))
+    .addOption(
+      new Option('--out <path>', 'file for a json/junit reporter, in --reporter order, or as junit=path; repeatable')
+        .argParser(collect)
+        .default([], 'stdout'),
+    )
+    .option('--list', 'list the cases and what each checks, then exit')
+    .action((url: string | undefined, flags: CheckFlags) => runCheckCommand(url, flags, context));
+};

@@ -1,0 +1,56 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { renderStarter, STARTER_FORMATS, type StarterFormat } from '../scenario/index.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import type { CliContext, RegisterCommand } from './context.js';
+
+interface InitFlags {
+  format?: string;
+  out?: string;
+  force?: boolean;
+}
+
+/** Where the schema is once the user has installed confirm-sim in the project the file is written for. */
+const INSTALLED_SCHEMA = join('node_modules', 'confirm-sim', 'schema', 'scenario.schema.json');
+
+function parseFormat(text: string): StarterFormat {
+  if ((STARTER_FORMATS as readonly string[]).includes(text)) return text as StarterFormat;
+  throw new UsageError(`--format: "${text}" is not a format; use yaml (commented, the default) or json`);
+}
+
+/** --format wins; otherwise the --out extension decides, and YAML, which can carry comments, is the default. */
+function chooseFormat(flags: InitFlags): StarterFormat {
+  if (flags.format !== undefined) return parseFormat(flags.format);
+  return flags.out !== undefined && extname(flags.out).toLowerCase() === '.json' ? 'json' : 'yaml';
+}
+
+async function runInit(flags: InitFlags, context: CliContext): Promise<void> {
+  const format = chooseFormat(flags);
+  const out = flags.out ?? `confirm-sim.${format}`;
+  // Relative to the file, so the editor finds the schema wherever in the project the file lives.
+  const schemaPath = relative(dirname(resolve(out)), resolve(INSTALLED_SCHEMA)).split(sep).join('/');
+  const text = renderStarter(format, schemaPath.startsWith('.') ? schemaPath : `./${schemaPath}`);
+  try {
+    await mkdir(dirname(resolve(out)), { recursive: true });
+    // 'wx' fails when the file exists, so a second init never clobbers a scenario someone has edited.
+    await writeFile(out, text, { encoding: 'utf8', flag: flags.force ? 'w' : 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new UsageError(`${out} already exists; pass --force to overwrite it, or --out another path`);
+    throw new UsageError(`--out ${out}: cannot write it (${code ?? (error as Error).message}); choose a writable path`);
+  }
+  context.stdout.write(
+    `wrote ${out}: point target.url and the hooks at your merchant, then run\n  npx confirm-sim check --scenario ${out}\n`,
+  );
+  context.setExitCode(ExitCode.ok);
+}
+
+export const registerInit: RegisterCommand = (program, context) => {
+  program
+    .command('init')
+    .description('Write a starter scenario file for confirm-sim check, every field explained')
+    .option('--format <format>', 'yaml (with comments) or json (with $schema); default: from --out, else yaml')
+    .option('--out <path>', 'where to write it (default: confirm-sim.yaml, or confirm-sim.json)')
+    .option('--force', 'overwrite an existing file')
+    .action((flags: InitFlags) => runInit(flags, context));
+};

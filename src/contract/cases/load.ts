@@ -1,0 +1,191 @@
+import { Pool } from 'undici';
+import { runBurst, type BurstReport } from '../../load/index.js';
+import { newLatencyHistogram, recordLatency, emptyBuckets, summarizeLatency } from '../../load/latency.js';
+import { formatMs } from '../../util/duration.js';
+import { UsageError } from '../../util/errors.js';
+import { CaseSkip, isLoopbackTarget, outcome, type CaseContext, type CheckSetup, type ContractCase } from '../context.js';
+import { HookError } from '../hooks.js';
+
+/** Without a reset hook the burst sells the merchant's own stock; beyond this many buyers, ask for the hook. */
+const MAX_BUYERS_WITHOUT_RESET = 3_000;
+
+/**
+ * Under load every confirm is accepted, so the load runs the path that writes (the slow one in most shops)
+ * rather than cheap sold-out refusals.
+ */
+const LOAD_STOCK = 1_000_000;
+
+function loopbackOnly(setup: CheckSetup): string | null {
+  return isLoopbackTarget(setup)
+    ? null
+    : `load is only sent to this machine, not to ${new URL(setup.url).hostname}; run confirm-sim next to the merchant (a CI job or sidecar) and target it on 127.0.0.1`;
+}
+
+interface LoadTally {
+  requests: number;
+  /** Requests without an HTTP answer, by cause (timeout, reset, refused, ...). */
+  noAnswers: Record<string, number>;
+  statuses: Record<string, number>;
+}
+
+/**
+ * Keeps `connections` confirms in flight until the duration is over, then lets every confirm already sent
+ * finish or time out: a request still waiting when the clock runs out is exactly the slow answer this case
+ * looks for, so it is measured, never dropped. A timed-out confirm is recorded at the gateway's timeout.
+ * With a reset hook every confirm is a new order; without one each connection repeats the confirm of its
+ * own order, so the load takes one unit per connection instead of the merchant's whole stock.
+ */
+async function sustainLoad(context: CaseContext): Promise<{ tally: LoadTally; latency: ReturnType<typeof summarizeLatency> }> {
+  const { connections, durationMs } = context.setup.load;
+  const histogram = newLatencyHistogram();
+  const buckets = emptyBuckets();
+  const tally: LoadTally = { requests: 0, noAnswers: {}, statuses: {} };
+  const pool = new Pool(new URL(context.setup.url).origin, { connections });
+  const deadline = performance.now() + durationMs;
+  const freshOrders = context.setup.hooks.reset !== undefined;
+  const lane = async (): Promise<void> => {
+    const repeated = freshOrders ? null : await context.knownOrder();
+    while (performance.now() < deadline && !context.signal.aborted) {
+      const result = await context.confirm(repeated ?? (await context.knownOrder()), { dispatcher: pool });
+      tally.requests++;
+      recordLatency(histogram, buckets, result.answer.totalMs);
+      if (result.answer.kind === 'http') {
+        tally.statuses[result.answer.status] = (tally.statuses[result.answer.status] ?? 0) + 1;
+      } else {
+        tally.noAnswers[result.answer.error] = (tally.noAnswers[result.answer.error] ?? 0) + 1;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, lane));
+  } finally {
+    await pool.destroy();
+    histogram.destroy();
+  }
+  return { tally, latency: summarizeLatency(histogram, buckets) };
+}
+
+export const latencyUnderLoad: ContractCase = {
+  id: 8,
+  name: 'latency-under-load',
+  title: 'p99 answer time stays under the budget at a modest concurrent load',
+  doc:
+    'Keeps a modest load on the confirm endpoint (default 10 confirms in flight for 3 s, each a new valid order ' +
+    'with stock set high through the reset hook, so every confirm takes the path that writes; without the hook, ' +
+    'each connection repeats the confirm of one order, to leave the merchant its stock) and lets every confirm ' +
+    'sent finish. The contract wants p99 under the budget (default 1 s) and every confirm answered ' +
+    'within the gateway timeout: a timed-out confirm is a failed payment. Load goes only to loopback.',
+  unmet: loopbackOnly,
+  async run(context) {
+    await context.restock(Math.max(context.setup.product.stock, LOAD_STOCK));
+    const { tally, latency } = await sustainLoad(context);
+    const { connections, durationMs } = context.setup.load;
+    const budget = context.setup.p99BudgetMs;
+    const details = {
+      connections,
+      durationMs,
+      requests: tally.requests,
+      latencyMs: { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max },
+      p99BudgetMs: budget,
+      statuses: tally.statuses,
+      noAnswers: tally.noAnswers,
+    };
+    const load = `${tally.requests} confirms over ${connections} connections for ${formatMs(durationMs)}`;
+    const p99 = latency.p99 ?? 0;
+    const unanswered = Object.entries(tally.noAnswers).map(([kind, count]) =>
+      kind === 'timeout' ? `${count} timed out` : `${count} got no answer (${kind})`,
+    );
+    const problems: string[] = [];
+    if (p99 > budget) problems.push(`p99 was ${formatMs(p99)}, over the ${formatMs(budget)} budget (max ${formatMs(latency.max ?? p99)})`);
+    if (unanswered.length > 0) problems.push(`of those confirms ${unanswered.join(', ')}, each a failed payment`);
+    if (problems.length > 0) {
+      return outcome('failed', `sent ${load}: ${problems.join('; ')}; the contract wants every confirm answered, p99 within ${formatMs(budget)}`, details);
+    }
+    return outcome('passed', `sent ${load}: p99 ${formatMs(p99)} (budget ${formatMs(budget)}), p50 ${formatMs(latency.p50 ?? 0)}`, details);
+  },
+};
+
+export const firstComeBurst: ContractCase = {
+  id: 9,
+  name: 'first-come-burst',
+  title: 'more buyers than stock at once: exactly the stock is confirmed',
+  doc:
+    'Runs a first-come flash sale with the burst engine: sets the stock through the reset hook (default 10) and ' +
+    'sends 30 buyers\' confirms at the same instant, each order created through the order hook (without the ' +
+    'reset hook, it sells the stock the stock probe reports, to buyers in the same 3:1 proportion). The stock ' +
+    'oracle then wants exactly min(stock, buyers) answered 200 in time: no oversell, no undersell, no 200 after the gateway gave up, ' +
+    'and, with the stock probe, stock taken once per sale. Load goes only to loopback.',
+  unmet: (setup) =>
+    loopbackOnly(setup) ??
+    (setup.hooks.reset === undefined && setup.hooks.stock === undefined
+      ? 'needs --reset-url to set the stock for the burst, or --stock-url to read it'
+      : null),
+  async run(context) {
+    const { setup } = context;
+    let stock: number | undefined = setup.burst.stock;
+    let buyers = setup.burst.buyers;
+    if (setup.hooks.reset === undefined) {
+      // The engine reads the stock itself; here it only sizes the crowd, as many times the stock as configured.
+      stock = undefined;
+      const current = await context.hooks.readStock();
+      buyers = Math.max(buyers, Math.ceil((current * setup.burst.buyers) / setup.burst.stock));
+      if (current < 1) {
+        throw new CaseSkip(
+          `the stock probe says ${current} in stock, so there is nothing to sell (earlier cases may have used it up); give --reset-url so the burst sets its own stock`,
+        );
+      }
+      if (buyers > MAX_BUYERS_WITHOUT_RESET) {
+        throw new CaseSkip(
+          `the merchant has ${current} in stock, and selling it out would take ${buyers} buyers; give --reset-url so the burst sets a small stock of its own`,
+        );
+      }
+    }
+    let report: BurstReport;
+    try {
+      report = await runBurst(
+        {
+          url: setup.url,
+          buyers,
+          stock,
+          dialect: setup.dialect,
+          amount: setup.product.price,
+          merchantUid: `${context.newOrderId()}-{n}`,
+          secret: setup.secret,
+          timeoutMs: setup.timeoutMs,
+          // Case 8 judges latency; here only an answer past the gateway's timeout counts against the merchant.
+          p99BudgetMs: setup.timeoutMs,
+          orderUrl: setup.hooks.order,
+          resetUrl: setup.hooks.reset,
+          stockUrl: setup.hooks.stock,
+        },
+        { signal: context.signal },
+      );
+    } catch (error) {
+      // The engine reports a hook that failed during set-up as a usage error of the burst command's flags.
+      if (error instanceof UsageError) throw new HookError(`the burst's set-up failed: ${error.message}`);
+      throw error;
+    }
+    const { verdict, counts } = report;
+    const details = {
+      buyers: counts.buyers,
+      stock: report.stock.stock,
+      accepted: counts.accepted,
+      refused: counts.refused,
+      timeouts: counts.timeouts,
+      errors: counts.errors,
+      stockProbe: report.stock.probe,
+      latencyMs: { p50: report.latencyMs.p50, p99: report.latencyMs.p99, max: report.latencyMs.max },
+      problems: verdict.problems.map(({ kind, count, message, examples }) => ({ kind, count, message, examples })),
+      notes: verdict.notes,
+      engineWarnings: report.selfCheck.warnings.map((warning) => warning.message),
+    };
+    const sale = `${counts.buyers} buyers at once for ${report.stock.stock} in stock`;
+    if (verdict.pass) return outcome('passed', `${sale}: ${counts.accepted} confirmed, the rest refused (${verdict.summary})`, details);
+    const problems = verdict.problems.map((problem) => `${problem.kind}: ${problem.message}`).join('; ');
+    return outcome(
+      'failed',
+      `${sale}: ${counts.accepted} confirmed; ${problems}; the contract wants exactly min(stock, buyers) = ${Math.min(report.stock.stock, counts.buyers)} confirmed in time`,
+      details,
+    );
+  },
+};

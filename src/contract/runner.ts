@@ -1,0 +1,203 @@
+import { setMaxListeners } from 'node:events';
+import { DEFAULT_TIMEOUT_MS, newRunId } from '../protocol/index.js';
+import { TypedEmitter } from '../util/events.js';
+import { UsageError } from '../util/errors.js';
+import { parseHttpUrl } from '../util/url.js';
+import { CONTRACT_CASES } from './cases/index.js';
+import { CaseContext, CaseSkip, type CheckSetup, type ContractCase } from './context.js';
+import { HookError, MerchantHooks } from './hooks.js';
+import { OrderIds } from './orders.js';
+import type { CaseOutcome, CaseResult, CheckEvents, CheckOptions, CheckResult, CheckSummary, MerchantHookUrls } from './types.js';
+
+/** What a check uses for every option left out; `confirm-sim init` writes these into its starter. */
+export const CHECK_DEFAULTS = {
+  p99BudgetMs: 1_000,
+  releaseBudgetMs: 2_000,
+  price: 1_000,
+  /** Enough for case 6, whose inputs an open-orders merchant may accept take a unit each. */
+  productStock: 20,
+  load: { connections: 10, durationMs: 3_000 },
+  burst: { buyers: 30, stock: 10 },
+} as const;
+
+/** "3 refuses-unknown-order": what --grep and --skip match, so either the id or the name selects a case. */
+export function caseLabel(contractCase: Pick<ContractCase, 'id' | 'name'>): string {
+  return `${contractCase.id} ${contractCase.name}`;
+}
+
+/**
+ * The cases --grep and --skip leave. A pattern that matches no case at all is a usage error: a typo in a CI
+ * file must not turn into a run that silently checks less.
+ */
+export function selectCases(grep: RegExp | undefined, skip: RegExp | undefined): ContractCase[] {
+  const names = CONTRACT_CASES.map(caseLabel).join(', ');
+  for (const [flag, pattern] of [['--grep', grep], ['--skip', skip]] as const) {
+    if (pattern !== undefined && !CONTRACT_CASES.some((contractCase) => pattern.test(caseLabel(contractCase)))) {
+      throw new UsageError(`${flag} ${pattern.source}: matches no case; the cases are ${names}`);
+    }
+  }
+  return CONTRACT_CASES.filter(
+    (contractCase) => (grep === undefined || grep.test(caseLabel(contractCase))) && !(skip?.test(caseLabel(contractCase)) ?? false),
+  );
+}
+
+function checkHookUrls(hooks: MerchantHookUrls): MerchantHookUrls {
+  const checked: MerchantHookUrls = {};
+  for (const kind of ['order', 'reset', 'stock', 'webhook'] as const) {
+    const url = hooks[kind];
+    if (url !== undefined) checked[kind] = parseHttpUrl(url, `the ${kind} hook`).href;
+  }
+  return checked;
+}
+
+function positive(value: number, what: string): number {
+  if (Number.isFinite(value) && value > 0) return value;
+  throw new UsageError(`${what}: ${value} must be more than 0`);
+}
+
+function wholeNumber(value: number, what: string, min: number): number {
+  if (Number.isSafeInteger(value) && value >= min) return value;
+  throw new UsageError(`${what}: ${value} is not a whole number of ${min} or more`);
+}
+
+/** Fills the defaults and checks the options once, so each case can trust what it reads. */
+export function resolveCheckSetup(options: CheckOptions): CheckSetup {
+  const url = parseHttpUrl(options.url, 'confirm URL').href;
+  const product = options.product ?? {};
+  const burst = {
+    buyers: wholeNumber(options.burst?.buyers ?? CHECK_DEFAULTS.burst.buyers, 'first-come-burst buyers', 2),
+    stock: wholeNumber(options.burst?.stock ?? CHECK_DEFAULTS.burst.stock, 'first-come-burst stock', 1),
+  };
+  if (burst.buyers <= burst.stock) {
+    throw new UsageError(`first-come-burst: ${burst.buyers} buyers for ${burst.stock} in stock cannot oversell; give more buyers than stock`);
+  }
+  return {
+    url,
+    dialect: options.dialect ?? 'v1',
+    secret: options.secret,
+    timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeout'),
+    hooks: checkHookUrls(options.hooks ?? {}),
+    product: {
+      price: wholeNumber(product.price ?? CHECK_DEFAULTS.price, 'price', 1),
+      priceKnown: product.priceKnown ?? false,
+      quantity: wholeNumber(product.quantity ?? 1, 'quantity', 1),
+      stock: wholeNumber(product.stock ?? CHECK_DEFAULTS.productStock, 'stock', 1),
+    },
+    strict: options.strict ?? false,
+    p99BudgetMs: positive(options.p99BudgetMs ?? CHECK_DEFAULTS.p99BudgetMs, 'p99 budget'),
+    releaseBudgetMs: positive(options.releaseBudgetMs ?? CHECK_DEFAULTS.releaseBudgetMs, 'release budget'),
+    load: {
+      connections: wholeNumber(options.load?.connections ?? CHECK_DEFAULTS.load.connections, 'latency-under-load connections', 1),
+      durationMs: positive(options.load?.durationMs ?? CHECK_DEFAULTS.load.durationMs, 'latency-under-load duration'),
+    },
+    burst,
+  };
+}
+
+/**
+ * The run's own signal, following the caller's. Cases fan it out to many requests at once (the burst creates
+ * 64 orders in parallel, case 8 keeps its connections busy), each adding an abort listener, which is not the
+ * leak Node's listener-count warning is there to catch.
+ */
+function runSignal(callerSignal: AbortSignal | undefined): AbortSignal {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  if (callerSignal?.aborted) controller.abort(callerSignal.reason);
+  else callerSignal?.addEventListener('abort', () => controller.abort(callerSignal.reason), { once: true });
+  return controller.signal;
+}
+
+function summarize(cases: CaseResult[]): CheckSummary {
+  const summary: CheckSummary = { total: cases.length, passed: 0, failed: 0, warning: 0, skipped: 0 };
+  for (const result of cases) summary[result.status]++;
+  return summary;
+}
+
+/**
+ * Runs the contract cases one after another against a merchant and reports each through events, the way
+ * newman's run emitter feeds its reporters: subscribe with `on('case:end', ...)`, then `await run()`.
+ */
+export class CheckRunner extends TypedEmitter<CheckEvents> {
+  readonly setup: CheckSetup;
+  readonly cases: ContractCase[];
+  readonly #options: CheckOptions;
+
+  constructor(options: CheckOptions) {
+    super();
+    this.#options = options;
+    this.setup = resolveCheckSetup(options);
+    this.cases = selectCases(options.grep, options.skip);
+  }
+
+  async run(): Promise<CheckResult> {
+    const { setup } = this;
+    const signal = runSignal(this.#options.signal);
+    const startedAt = new Date();
+    const started = performance.now();
+    const hooks = new MerchantHooks(setup.hooks, setup.timeoutMs, signal);
+    const ids = new OrderIds(newRunId());
+    const results: CaseResult[] = [];
+    let stopReason: string | null = null;
+    this.emit('start', { url: setup.url, cases: this.cases.map(({ id, name, title }) => ({ id, name, title })) });
+    for (const contractCase of this.cases) {
+      const { id, name, title } = contractCase;
+      this.emit('case:start', { id, name, title });
+      const caseStarted = performance.now();
+      let outcome: CaseOutcome;
+      if (stopReason !== null) {
+        outcome = { status: 'skipped', message: stopReason, details: {} };
+      } else {
+        outcome = await this.#runOne(contractCase, new CaseContext(setup, hooks, ids, id, signal));
+        if (signal.aborted) stopReason = 'not run: the check was interrupted';
+      }
+      const result: CaseResult = { id, name, title, ...outcome, durationMs: performance.now() - caseStarted };
+      results.push(result);
+      this.emit('case:end', result);
+      if (result.status === 'failed' && this.#options.bail && stopReason === null) {
+        stopReason = `not run: --bail stopped the check after case ${caseLabel(contractCase)} failed`;
+      }
+    }
+    const summary = summarize(results);
+    const result: CheckResult = {
+      schemaVersion: 1,
+      ok: summary.failed === 0 && !signal.aborted,
+      target: {
+        url: setup.url,
+        dialect: setup.dialect,
+        secret: setup.secret === undefined ? null : setup.secret.masked,
+        timeoutMs: setup.timeoutMs,
+      },
+      hooks: setup.hooks,
+      strict: setup.strict,
+      interrupted: signal.aborted,
+      startedAt: startedAt.toISOString(),
+      durationMs: performance.now() - started,
+      summary,
+      cases: results,
+    };
+    this.emit('done', result);
+    return result;
+  }
+
+  async #runOne(contractCase: ContractCase, context: CaseContext): Promise<CaseOutcome> {
+    const reason = this.#options.skipReasons?.[contractCase.name] ?? contractCase.unmet(this.setup);
+    if (reason !== null && reason !== undefined) return { status: 'skipped', message: reason, details: {} };
+    try {
+      const outcome = await contractCase.run(context);
+      if (outcome.status === 'warning' && this.setup.strict) {
+        return { ...outcome, status: 'failed', message: `${outcome.message} (a failure under --strict)` };
+      }
+      return outcome;
+    } catch (error) {
+      if (context.signal.aborted) return { status: 'skipped', message: 'interrupted before the case finished', details: {} };
+      if (error instanceof CaseSkip) return { status: 'skipped', message: error.message, details: {} };
+      if (error instanceof HookError) return { status: 'failed', message: `could not set the case up: ${error.message}`, details: {} };
+      throw error;
+    }
+  }
+}
+
+/** Runs the contract once and resolves to the result; use CheckRunner directly to follow the cases as they run. */
+export function runCheck(options: CheckOptions): Promise<CheckResult> {
+  return new CheckRunner(options).run();
+}

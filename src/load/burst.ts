@@ -1,0 +1,241 @@
+import { performance } from 'node:perf_hooks';
+import { TypedEmitter } from '../util/events.js';
+import { UsageError } from '../util/errors.js';
+import { formatMs } from '../util/duration.js';
+import type { BurstOptions, BurstPlan } from './options.js';
+import { resolveBurstPlan } from './options.js';
+import { MerchantUidTemplate, sendsTwice, sliceOf, wholeRun } from './schedule.js';
+import type { SliceSpec } from './schedule.js';
+import { COUNTER_SLOTS, Counter, SliceEngine } from './engine.js';
+import type { SliceMeasurements } from './engine.js';
+import type { OutcomeStore } from './outcomes.js';
+import { readDescriptorBudget } from './fd-limit.js';
+import { CpuMeter } from './self-check.js';
+import { createOrders, probeStock, resetStock } from './setup.js';
+import { startWorkers } from './workers.js';
+import { epochNow, waitUntilEpoch } from './clock.js';
+import { summarizeRun } from './summarize.js';
+import { ensureWritable, writeLedger } from './ledger.js';
+import type { BurstEvents, BurstPhase } from './events.js';
+import type { BurstReport, BurstWarning, StockSection } from './report.js';
+
+export interface BurstRunHooks {
+  /** Receives phase, start, progress, warning and done events. */
+  events?: TypedEmitter<BurstEvents> | undefined;
+  /** Abort to stop: dispatch stops, answers in flight get a moment, and the partial report is still returned. */
+  signal?: AbortSignal | undefined;
+  /** How often progress events fire. */
+  progressIntervalMs?: number | undefined;
+}
+
+/** Sockets in paced modes: plenty for a slow merchant at thousands of requests/s, few enough to stay warm. */
+const DEFAULT_PACED_CONNECTIONS = 1000;
+/** After Ctrl-C, answers already on their way get this long (or the timeout, if shorter) to arrive. */
+const ABORT_DRAIN_MS = 1000;
+/** Start later than this after --start-at and the shards were not really synchronized. */
+const LATE_START_TOLERANCE_MS = 50;
+
+function requestsIn(slice: SliceSpec, duplicates: number): number {
+  let requests = 0;
+  for (let j = 0; j < slice.count; j++) requests += sendsTwice(slice.offset + slice.stride * j, duplicates) ? 2 : 1;
+  return requests;
+}
+
+interface Driven {
+  store: OutcomeStore;
+  measurements: SliceMeasurements;
+}
+
+/** One slice on this thread: connect, wait for the start instant, run, with Ctrl-C mapped to abort. */
+async function driveHere(
+  plan: BurstPlan,
+  slice: SliceSpec,
+  connections: number,
+  socketBudget: number,
+  signal: AbortSignal | undefined,
+  phase: (phase: BurstPhase, detail: string) => void,
+  onCounters: (counters: Int32Array[]) => void,
+  onStart: () => void,
+): Promise<Driven> {
+  const engine = new SliceEngine({ plan, slice, connections, socketBudget });
+  onCounters([engine.counters]);
+  const drainMs = Math.min(ABORT_DRAIN_MS, plan.timeoutMs);
+  const onAbort = (): void => engine.abort(drainMs);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  try {
+    phase('connecting', `${engine.connections} connections`);
+    await engine.prepare();
+    if (plan.startAt !== null) {
+      phase('waiting', `until ${new Date(plan.startAt).toISOString()}`);
+      await waitUntilEpoch(plan.startAt, signal);
+    }
+    phase('running', plan.mode);
+    onStart();
+    const measurements = await engine.run();
+    return { store: engine.store, measurements };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function driveOnWorkers(
+  plan: BurstPlan,
+  slice: SliceSpec,
+  connections: number,
+  socketBudget: number,
+  signal: AbortSignal | undefined,
+  phase: (phase: BurstPhase, detail: string) => void,
+  onCounters: (counters: Int32Array[]) => void,
+  onStart: () => void,
+): Promise<Driven> {
+  const pool = startWorkers(plan, slice, connections, socketBudget, plan.workers);
+  onCounters(pool.counters);
+  const onAbort = (): void => pool.abort(Math.min(ABORT_DRAIN_MS, plan.timeoutMs));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  try {
+    phase('connecting', `${connections} connections on ${plan.workers} threads`);
+    await pool.ready;
+    if (plan.startAt !== null) phase('waiting', `until ${new Date(plan.startAt).toISOString()}`);
+    const atEpochMs = pool.go(plan.startAt);
+    await waitUntilEpoch(atEpochMs, signal);
+    phase('running', plan.mode);
+    onStart();
+    return await pool.done;
+  } catch (error) {
+    await pool.terminate();
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Runs a first-come flash sale against a confirm endpoint and judges it: set-up (reset, stock probe,
+ * orders), the burst itself on this thread or on worker threads, the closing probe, the summary with the
+ * stock oracle's verdict, and the ledger. Resolves to the report even when interrupted.
+ */
+export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {}): Promise<BurstReport> {
+  const plan = resolveBurstPlan(options);
+  const events = hooks.events ?? new TypedEmitter<BurstEvents>();
+  const { signal } = hooks;
+  const warnings: BurstWarning[] = [];
+  const warn = (warning: BurstWarning): void => {
+    warnings.push(warning);
+    events.emit('warning', warning);
+  };
+  const phase = (name: BurstPhase, detail: string): void => events.emit('phase', { phase: name, detail });
+
+  const slice = plan.shard ? sliceOf(wholeRun(plan.buyers), plan.shard.index, plan.shard.count) : wholeRun(plan.buyers);
+  const requests = requestsIn(slice, plan.duplicates);
+  const descriptors = readDescriptorBudget();
+  const wanted = plan.connections ?? (plan.mode === 'burst' ? requests : Math.min(requests, DEFAULT_PACED_CONNECTIONS));
+  let connections = Math.min(wanted, requests);
+  if (connections > descriptors.sockets) {
+    warn({
+      code: 'connections-capped',
+      message: `${connections} connections would exceed the open-file limit (${descriptors.limit ?? 'unknown'}, ${descriptors.open} in use); using ${descriptors.sockets}. Raise it with ulimit -n for a wider burst`,
+    });
+    connections = descriptors.sockets;
+  }
+
+  // Only the first shard resets, so shards starting a little apart never reset each other's sales.
+  const resets = plan.resetUrl !== null && (plan.shard === null || plan.shard.index === 0);
+  if (resets && plan.stock === null) {
+    throw new UsageError('--reset-url: say what to reset the stock to with --stock N');
+  }
+  if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, '--ledger');
+  phase('setup', 'stock');
+  if (resets) await resetStock(plan.resetUrl!, plan.stock!);
+  let before: { value: number; at: number } | null = null;
+  if (plan.stockUrl !== null) before = { value: await probeStock(plan.stockUrl), at: Date.now() };
+  const stock = plan.stock ?? before!.value;
+  if (before && plan.stock !== null && before.value !== plan.stock && (plan.shard === null || resets)) {
+    warn({
+      code: 'stock-differs',
+      message: `--stock says ${plan.stock} but the merchant reported ${before.value} before the run; judging against ${plan.stock} (add --reset-url to start from a known stock)`,
+    });
+  }
+  if (plan.orderUrl !== null) {
+    phase('orders', `${slice.count} orders`);
+    const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
+    await createOrders(plan.orderUrl, slice, (buyer) => template.render(buyer), plan.amount, signal);
+  }
+
+  let counters: Int32Array[] = [];
+  let startedPerf = 0;
+  let progressTimer: NodeJS.Timeout | null = null;
+  const emitProgress = (): void => {
+    const sum = new Int32Array(COUNTER_SLOTS);
+    for (const block of counters) for (let i = 0; i < COUNTER_SLOTS; i++) sum[i]! += block[i]!;
+    events.emit('progress', {
+      elapsedMs: performance.now() - startedPerf,
+      requests,
+      sent: sum[Counter.Sent]!,
+      settled: sum[Counter.Settled]!,
+      accepted: sum[Counter.Accepted]!,
+      refused: sum[Counter.Refused]!,
+      timeouts: sum[Counter.Timeouts]!,
+      errors: sum[Counter.Errors]!,
+      inFlight: sum[Counter.InFlight]!,
+      stranded: sum[Counter.Stranded]!,
+    });
+  };
+  const onStart = (): void => {
+    startedPerf = performance.now();
+    if (plan.startAt !== null && epochNow() - plan.startAt > LATE_START_TOLERANCE_MS) {
+      warn({
+        code: 'late-start',
+        message: `started ${formatMs(epochNow() - plan.startAt)} after --start-at: the set-up took longer than the lead time, so shards did not start together`,
+      });
+    }
+    events.emit('start', {
+      target: plan.url,
+      mode: plan.mode,
+      buyers: slice.count,
+      requests,
+      connections,
+      threads: plan.workers,
+    });
+    progressTimer = setInterval(emitProgress, hooks.progressIntervalMs ?? 250);
+    progressTimer.unref();
+  };
+
+  const cpu = new CpuMeter();
+  const drive = plan.workers > 1 ? driveOnWorkers : driveHere;
+  let driven: Driven;
+  try {
+    driven = await drive(plan, slice, connections, descriptors.sockets, signal, phase, (blocks) => (counters = blocks), onStart);
+  } finally {
+    if (progressTimer) clearInterval(progressTimer);
+  }
+  if (startedPerf > 0) emitProgress();
+  const cpuCoresBusy = cpu.coresBusy();
+
+  const stockSection: StockSection = { stock, resetTo: resets ? plan.stock : null, probeUrl: plan.stockUrl, probe: null };
+  if (plan.stockUrl !== null && before !== null) {
+    phase('probing', 'stock after the run');
+    try {
+      const after = await probeStock(plan.stockUrl);
+      stockSection.probe = { before: before.value, after, beforeAt: before.at, afterAt: Date.now() };
+    } catch (error) {
+      warn({ code: 'probe-failed', message: `stock after the run could not be read, so double-take was not checked: ${(error as Error).message}` });
+    }
+  }
+
+  const report = summarizeRun({
+    plan,
+    store: driven.store,
+    measurements: driven.measurements,
+    stock: stockSection,
+    connections,
+    fdLimit: descriptors.limit,
+    threads: plan.workers,
+    cpuCoresBusy,
+    warnings,
+  });
+  if (plan.ledgerPath !== null) await writeLedger(plan.ledgerPath, plan, driven.store);
+  events.emit('done', report);
+  return report;
+}

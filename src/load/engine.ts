@@ -1,0 +1,539 @@
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { HTTPParser } from 'http-parser-js';
+import type { BurstPlan } from './options.js';
+import type { ArrivalSchedule, SliceSpec } from './schedule.js';
+import { arrivalPosition, arrivalSchedule, intendedOffsetMs, totalRequests } from './schedule.js';
+import { ConfirmRequestBuilder } from './requests.js';
+import { Flag, Outcome, OutcomeStore, noAnswerKindCode } from './outcomes.js';
+import type { OutcomeCode } from './outcomes.js';
+import type { LoopHealth } from './self-check.js';
+import { LoopMonitor } from './self-check.js';
+
+/** Live counters, readable while the run goes (from another thread too, when backed by a SharedArrayBuffer). */
+export const Counter = {
+  Sent: 0,
+  Accepted: 1,
+  Refused: 2,
+  Timeouts: 3,
+  Errors: 4,
+  InFlight: 5,
+  Settled: 6,
+  Stranded: 7,
+} as const;
+export const COUNTER_SLOTS = 8;
+
+/** Connects never run more than this many at once: a listen backlog overflow silently adds 1 s SYN retries. */
+const CONNECT_CONCURRENCY = 256;
+/** Kept of a refusal body: enough for a `reason`, never a whole error page. */
+const MAX_KEPT_BODY = 1024;
+/** Error codes that mean this machine ran out of something, not that the target failed. */
+const LOCAL_RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM']);
+
+export interface SliceEngineOptions {
+  plan: BurstPlan;
+  slice: SliceSpec;
+  /** Sockets sending requests at once. */
+  connections: number;
+  /** Sockets this engine may hold in total, counting those kept open past a timeout to catch late answers. */
+  socketBudget: number;
+  /** Where live counters go; pass a view on a SharedArrayBuffer to read them from another thread. */
+  counters?: Int32Array | undefined;
+}
+
+/** What one engine measured besides the per-request outcomes. Times are ms after the barrier. */
+export interface SliceMeasurements {
+  barrierEpochMs: number;
+  firstSentMs: number | null;
+  lastSentMs: number | null;
+  /** Burst mode: first to last write of the opening wave, the requests written behind the barrier. */
+  waveSpreadMs: number | null;
+  waveSize: number;
+  endedMs: number;
+  targetDownAtMs: number | null;
+  /** Timed-out requests whose socket had to be closed at once (socket budget), so a late 200 went unseen. */
+  strandedUnobserved: number;
+  /** Connection failures caused by this machine's limits (EMFILE, EADDRNOTAVAIL...). */
+  localErrors: number;
+  localErrorExample: string | null;
+  connectionsOpened: number;
+  bytesWritten: number;
+  bytesRead: number;
+  interrupted: boolean;
+  loop: LoopHealth;
+}
+
+interface Connection {
+  socket: net.Socket;
+  parser: InstanceType<typeof HTTPParser>;
+  connected: boolean;
+  /** No further request may go on it (server said close, or it ended). */
+  dead: boolean;
+  closed: boolean;
+  /** Counted in the pool of sending sockets (not yet closed, timed out or retired). */
+  pooled: boolean;
+  /** Kept open past the gateway's timeout to see whether a late answer comes, until this performance.now(). */
+  retiredUntil: number;
+  request: number;
+  sentPerf: number;
+  status: number;
+  keepAlive: boolean;
+  body: string;
+  invalidHttp: boolean;
+  error: NodeJS.ErrnoException | null;
+}
+
+/**
+ * Drives one thread's slice of a burst over raw sockets: connections are opened first, each buyer's request
+ * bytes are built (the opening wave before the barrier), one request is in flight per keep-alive socket, and
+ * answers are parsed with http-parser-js as autocannon does. Outcomes go into typed arrays, never objects.
+ */
+export class SliceEngine {
+  readonly store: OutcomeStore;
+  readonly counters: Int32Array;
+  readonly #plan: BurstPlan;
+  readonly #schedule: ArrivalSchedule;
+  readonly #builder: ConfirmRequestBuilder;
+  readonly #maxConnections: number;
+  readonly #socketBudget: number;
+  readonly #free: Connection[] = [];
+  readonly #busy = new Set<Connection>();
+  readonly #retired = new Set<Connection>();
+  readonly #all = new Set<Connection>();
+  #active = 0;
+  #cursor = 0;
+  #prebuilt: Array<Buffer | undefined> = [];
+  #barrierPerf = 0;
+  #barrierEpochMs = 0;
+  #firstSentPerf = Number.NaN;
+  #lastSentPerf = Number.NaN;
+  #waveSpreadMs: number | null = null;
+  #waveSize = 0;
+  #targetDownAtMs: number | null = null;
+  #strandedUnobserved = 0;
+  #localErrors = 0;
+  #localErrorExample: string | null = null;
+  #connectionsOpened = 0;
+  #bytesWritten = 0;
+  #bytesRead = 0;
+  #stopped = false;
+  #interrupted = false;
+  #finished = false;
+  #pumpTimer: NodeJS.Timeout | null = null;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #drainTimer: NodeJS.Timeout | null = null;
+  readonly #loop = new LoopMonitor();
+  #resolveDone: ((result: SliceMeasurements) => void) | null = null;
+
+  constructor(options: SliceEngineOptions) {
+    this.#plan = options.plan;
+    this.store = new OutcomeStore(options.slice, options.plan.duplicates);
+    this.#schedule = arrivalSchedule(
+      options.plan.mode,
+      totalRequests(options.plan.buyers, options.plan.duplicates),
+      options.plan.rampMs,
+      options.plan.ratePerSec,
+    );
+    this.#builder = new ConfirmRequestBuilder(options.plan);
+    this.#socketBudget = Math.max(1, options.socketBudget);
+    this.#maxConnections = Math.max(1, Math.min(options.connections, this.store.requests, this.#socketBudget));
+    this.counters = options.counters ?? new Int32Array(COUNTER_SLOTS);
+  }
+
+  get connections(): number {
+    return this.#maxConnections;
+  }
+
+  /** Opens the connection pool and, in burst mode, builds the opening wave's bytes, all before any clock runs. */
+  async prepare(): Promise<void> {
+    const wanted = this.#maxConnections;
+    for (let started = 0; started < wanted; started += CONNECT_CONCURRENCY) {
+      const batch: Array<Promise<void>> = [];
+      for (let i = started; i < Math.min(wanted, started + CONNECT_CONCURRENCY); i++) batch.push(this.#preconnect());
+      await Promise.all(batch);
+      if (this.#stopped) return;
+    }
+    // The server accepts connections in the order they were made, and may still be accepting when the first
+    // requests go out: the earliest buyers go on the earliest connections (the free list pops from its end).
+    this.#free.reverse();
+    if (this.#schedule.mode === 'burst') {
+      this.#waveSize = Math.min(this.#maxConnections, this.store.requests);
+      this.#prebuilt = new Array<Buffer | undefined>(this.#waveSize);
+      for (let r = 0; r < this.#waveSize; r++) this.#prebuilt[r] = this.#builder.build(this.store.globalBuyer(r));
+    }
+  }
+
+  /** Starts dispatch now (the barrier) and resolves once every request has an outcome. */
+  run(): Promise<SliceMeasurements> {
+    const done = new Promise<SliceMeasurements>((resolve) => (this.#resolveDone = resolve));
+    this.#loop.start();
+    this.#barrierPerf = performance.now();
+    this.#barrierEpochMs = performance.timeOrigin + this.#barrierPerf;
+    const tick = Math.min(100, Math.max(2, this.#plan.timeoutMs / 10));
+    this.#sweepTimer = setInterval(() => this.#sweep(), tick);
+    if (this.#stopped) {
+      this.#markUnsent(Outcome.NotSent, 0);
+      this.#finish();
+      return done;
+    }
+    this.#pump();
+    if (this.#schedule.mode === 'burst' && this.#waveSize > 0) {
+      this.#waveSpreadMs = this.#lastSentPerf - this.#firstSentPerf;
+    }
+    this.#prebuilt = [];
+    this.#checkDone();
+    return done;
+  }
+
+  /**
+   * Stops sending (Ctrl-C), waits up to `drainMs` for answers already on their way, and counts whatever is
+   * still in flight then as aborted, so the partial report says exactly what was and was not judged.
+   */
+  abort(drainMs: number): void {
+    if (this.#finished || this.#interrupted) return;
+    this.#interrupted = true;
+    this.#stopped = true;
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
+    if (!this.#resolveDone) return;
+    this.#markUnsent(Outcome.NotSent, 0);
+    for (const connection of this.#retired) this.#close(connection);
+    this.#retired.clear();
+    if (this.#busy.size === 0) {
+      this.#finish();
+      return;
+    }
+    this.#drainTimer = setTimeout(() => {
+      for (const connection of this.#busy) {
+        this.#settle(connection.request, Outcome.Aborted);
+        connection.request = -1;
+      }
+      this.#finish();
+    }, drainMs);
+  }
+
+  #now(): number {
+    return performance.now() - this.#barrierPerf;
+  }
+
+  #intendedMs(request: number): number {
+    const buyer = this.store.globalBuyer(request);
+    const duplicate = (this.store.arrays.flags[request]! & Flag.Duplicate) !== 0 ? 1 : 0;
+    return intendedOffsetMs(this.#schedule, arrivalPosition(buyer, this.#plan.duplicates) + duplicate);
+  }
+
+  /** Burst latency runs from the actual write; paced modes from the intended send time (no coordinated omission). */
+  #latencyMs(request: number, nowPerf: number, sentPerf: number): number {
+    if (this.#schedule.mode === 'burst') return nowPerf - sentPerf;
+    return Math.max(nowPerf - sentPerf, nowPerf - this.#barrierPerf - this.#intendedMs(request));
+  }
+
+  #preconnect(): Promise<void> {
+    return new Promise((resolve) => {
+      const connection = this.#open();
+      const timer = setTimeout(() => {
+        connection.socket.destroy();
+        resolve();
+      }, this.#plan.timeoutMs);
+      const settle = (): void => {
+        clearTimeout(timer);
+        if (connection.connected && !connection.dead) this.#free.push(connection);
+        resolve();
+      };
+      connection.socket.once('connect', settle);
+      connection.socket.once('close', settle);
+    });
+  }
+
+  #open(): Connection {
+    const socket = net.connect({ host: this.#plan.host, port: this.#plan.port, noDelay: true });
+    const parser = new HTTPParser(HTTPParser.RESPONSE);
+    const connection: Connection = {
+      socket,
+      parser,
+      connected: false,
+      dead: false,
+      closed: false,
+      pooled: true,
+      retiredUntil: 0,
+      request: -1,
+      sentPerf: 0,
+      status: 0,
+      keepAlive: true,
+      body: '',
+      invalidHttp: false,
+      error: null,
+    };
+    this.#active++;
+    this.#connectionsOpened++;
+    this.#all.add(connection);
+    parser[HTTPParser.kOnHeadersComplete] = (info) => {
+      connection.status = info.statusCode;
+      connection.keepAlive = info.shouldKeepAlive;
+    };
+    parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
+      if (connection.status !== 200 && connection.body.length < MAX_KEPT_BODY) {
+        connection.body += chunk.toString('utf8', offset, offset + Math.min(length, MAX_KEPT_BODY));
+      }
+    };
+    parser[HTTPParser.kOnMessageComplete] = () => this.#answered(connection);
+    socket.on('connect', () => {
+      connection.connected = true;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      this.#bytesRead += chunk.length;
+      const result = parser.execute(chunk);
+      if (result instanceof Error) {
+        connection.invalidHttp = true;
+        socket.destroy();
+      }
+    });
+    socket.on('end', () => {
+      connection.dead = true;
+      // Answers without a length end with the connection; finish() delivers them.
+      if (connection.request >= 0) parser.finish();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      connection.error = error;
+    });
+    socket.on('close', () => this.#closed(connection));
+    return connection;
+  }
+
+  #acquire(): Connection | null {
+    while (this.#free.length > 0) {
+      const connection = this.#free.pop()!;
+      if (!connection.dead && !connection.closed && connection.request < 0) return connection;
+    }
+    if (this.#active < this.#maxConnections && this.#active + this.#retired.size < this.#socketBudget) {
+      return this.#open();
+    }
+    return null;
+  }
+
+  #pump(): void {
+    if (this.#stopped) return;
+    const requests = this.store.requests;
+    const paced = this.#schedule.mode !== 'burst';
+    while (this.#cursor < requests) {
+      if (paced) {
+        const dueInMs = this.#intendedMs(this.#cursor) - this.#now();
+        if (dueInMs > 0) {
+          this.#scheduleTick(dueInMs);
+          return;
+        }
+      }
+      const connection = this.#acquire();
+      if (!connection) return;
+      this.#send(connection, this.#cursor++);
+    }
+  }
+
+  #scheduleTick(delayMs: number): void {
+    if (this.#pumpTimer) return;
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = null;
+      this.#pump();
+    }, delayMs);
+  }
+
+  #send(connection: Connection, request: number): void {
+    const bytes = this.#prebuilt[request] ?? this.#builder.build(this.store.globalBuyer(request));
+    connection.request = request;
+    connection.status = 0;
+    connection.body = '';
+    this.#busy.add(connection);
+    connection.socket.write(bytes);
+    const now = performance.now();
+    connection.sentPerf = now;
+    this.store.arrays.sentAtMs[request] = now - this.#barrierPerf;
+    if (Number.isNaN(this.#firstSentPerf)) this.#firstSentPerf = now;
+    this.#lastSentPerf = now;
+    this.#bytesWritten += bytes.length;
+    this.counters[Counter.Sent]!++;
+    this.counters[Counter.InFlight]!++;
+  }
+
+  #settle(request: number, outcome: OutcomeCode): void {
+    this.store.arrays.outcome[request] = outcome;
+    this.counters[Counter.Settled]!++;
+    if (outcome === Outcome.Accepted) this.counters[Counter.Accepted]!++;
+    else if (outcome === Outcome.Refused) this.counters[Counter.Refused]!++;
+    else if (outcome === Outcome.Timeout) this.counters[Counter.Timeouts]!++;
+    else if (outcome === Outcome.ConnectionError) this.counters[Counter.Errors]!++;
+  }
+
+  #answered(connection: Connection): void {
+    const request = connection.request;
+    if (request < 0 || this.#finished) return;
+    const now = performance.now();
+    const { arrays } = this.store;
+    arrays.status[request] = connection.status;
+    connection.request = -1;
+    if (connection.retiredUntil > 0) {
+      arrays.flags[request]! |= Flag.LateAnswer | (connection.status === 200 ? Flag.Stranded : 0);
+      if (connection.status === 200) this.counters[Counter.Stranded]!++;
+      this.#retired.delete(connection);
+      this.#close(connection);
+      this.#checkDone();
+      return;
+    }
+    this.#busy.delete(connection);
+    this.counters[Counter.InFlight]!--;
+    const elapsed = now - connection.sentPerf;
+    arrays.latencyMs[request] = this.#latencyMs(request, now, connection.sentPerf);
+    if (elapsed >= this.#plan.timeoutMs) {
+      // The answer beat the sweep but not the gateway's timer: the gateway had already failed the payment.
+      arrays.flags[request]! |= Flag.LateAnswer | (connection.status === 200 ? Flag.Stranded : 0);
+      if (connection.status === 200) this.counters[Counter.Stranded]!++;
+      this.#settle(request, Outcome.Timeout);
+    } else if (connection.status === 200) {
+      this.#settle(request, Outcome.Accepted);
+    } else {
+      arrays.detail[request] = this.store.reasonFor(this.#plan.dialect, connection.status, connection.body);
+      this.#settle(request, Outcome.Refused);
+    }
+    if (!connection.keepAlive) {
+      connection.dead = true;
+      connection.socket.end();
+    } else if (!connection.dead) {
+      this.#free.push(connection);
+    }
+    this.#pump();
+    this.#checkDone();
+  }
+
+  #closed(connection: Connection): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    connection.dead = true;
+    this.#all.delete(connection);
+    if (this.#finished) return;
+    if (!connection.pooled) {
+      this.#retired.delete(connection);
+      this.#checkDone();
+      return;
+    }
+    connection.pooled = false;
+    this.#active--;
+    const request = connection.request;
+    const refused = connection.error?.code === 'ECONNREFUSED';
+    if (request >= 0) {
+      connection.request = -1;
+      this.#busy.delete(connection);
+      this.counters[Counter.InFlight]!--;
+      const { arrays } = this.store;
+      const code = connection.error?.code ?? '';
+      if (LOCAL_RESOURCE_ERRORS.has(code)) {
+        this.#localErrors++;
+        this.#localErrorExample ??= `${code}: ${connection.error?.message ?? ''}`;
+      }
+      const kind = refused
+        ? 'refused'
+        : connection.invalidHttp
+          ? 'invalid-http'
+          : LOCAL_RESOURCE_ERRORS.has(code)
+            ? 'other'
+            : 'reset';
+      arrays.detail[request] = noAnswerKindCode(kind);
+      arrays.latencyMs[request] = this.#latencyMs(request, performance.now(), connection.sentPerf);
+      this.#settle(request, Outcome.ConnectionError);
+    }
+    if (refused) this.#targetDown();
+    this.#pump();
+    this.#checkDone();
+  }
+
+  /** Nothing listens any more: the remaining buyers are counted as refused connections instead of being sent. */
+  #targetDown(): void {
+    if (this.#targetDownAtMs !== null || this.#stopped) return;
+    this.#targetDownAtMs = this.#now();
+    this.#markUnsent(Outcome.ConnectionError, Flag.TargetDown);
+  }
+
+  #markUnsent(outcome: OutcomeCode, flag: number): void {
+    const { arrays } = this.store;
+    const refusedCode = noAnswerKindCode('refused');
+    for (let request = this.#cursor; request < this.store.requests; request++) {
+      arrays.flags[request]! |= flag;
+      if (outcome === Outcome.ConnectionError) arrays.detail[request] = refusedCode;
+      this.#settle(request, outcome);
+    }
+    this.#cursor = this.store.requests;
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    const timeoutMs = this.#plan.timeoutMs;
+    for (const connection of this.#busy) {
+      if (now - connection.sentPerf >= timeoutMs) this.#timedOut(connection, now);
+    }
+    for (const connection of this.#retired) {
+      if (now >= connection.retiredUntil) {
+        this.#retired.delete(connection);
+        this.#close(connection);
+      }
+    }
+    this.#checkDone();
+  }
+
+  #timedOut(connection: Connection, now: number): void {
+    const request = connection.request;
+    this.#busy.delete(connection);
+    this.counters[Counter.InFlight]!--;
+    this.store.arrays.latencyMs[request] = this.#latencyMs(request, now, connection.sentPerf);
+    this.#settle(request, Outcome.Timeout);
+    this.#active--;
+    connection.pooled = false;
+    connection.dead = true;
+    const waitMs = this.#plan.strandedWaitMs;
+    // Watching for the late answer must not cost a replacement socket we have no descriptor for.
+    if (waitMs > 0 && !this.#stopped && this.#active + this.#retired.size + 2 <= this.#socketBudget) {
+      connection.retiredUntil = connection.sentPerf + this.#plan.timeoutMs + waitMs;
+      this.#retired.add(connection);
+    } else {
+      if (waitMs > 0) this.#strandedUnobserved++;
+      connection.request = -1;
+      this.#close(connection);
+    }
+    this.#pump();
+  }
+
+  #close(connection: Connection): void {
+    connection.dead = true;
+    connection.socket.destroy();
+  }
+
+  #checkDone(): void {
+    if (this.#finished || !this.#resolveDone) return;
+    if (this.counters[Counter.Settled]! >= this.store.requests && this.#retired.size === 0) this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const endedMs = this.#now();
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    if (this.#drainTimer) clearTimeout(this.#drainTimer);
+    for (const connection of this.#all) connection.socket.destroy();
+    this.#all.clear();
+    const since = (perf: number): number | null => (Number.isNaN(perf) ? null : perf - this.#barrierPerf);
+    this.#resolveDone?.({
+      barrierEpochMs: this.#barrierEpochMs,
+      firstSentMs: since(this.#firstSentPerf),
+      lastSentMs: since(this.#lastSentPerf),
+      waveSpreadMs: this.#waveSpreadMs,
+      waveSize: this.#waveSize,
+      endedMs,
+      targetDownAtMs: this.#targetDownAtMs,
+      strandedUnobserved: this.#strandedUnobserved,
+      localErrors: this.#localErrors,
+      localErrorExample: this.#localErrorExample,
+      connectionsOpened: this.#connectionsOpened,
+      bytesWritten: this.#bytesWritten,
+      bytesRead: this.#bytesRead,
+      interrupted: this.#interrupted,
+      loop: this.#loop.stop(),
+    });
+  }
+}

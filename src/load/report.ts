@@ -1,0 +1,162 @@
+import type { Dialect } from '../protocol/dialects.js';
+import type { StockTally, Verdict } from '../oracle/stock-oracle.js';
+import type { ArrivalMode } from './schedule.js';
+import type { ShardSpec } from './options.js';
+
+/** Bumped whenever a field changes meaning or disappears; adding fields keeps the version. */
+export const BURST_REPORT_SCHEMA_VERSION = 1;
+export const BURST_REPORT_KIND = 'confirm-sim.burst';
+
+export const WARNING_CODES = [
+  'generator-saturated',
+  'event-loop-delay',
+  'cpu-bound',
+  'no-overlap',
+  'behind-schedule',
+  'connections-capped',
+  'local-errors',
+  'target-down',
+  'stranded-unobserved',
+  'late-start',
+  'stock-differs',
+  'probe-failed',
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+/** Something about the run itself, not the merchant, that the reader should know before trusting the figures. */
+export interface BurstWarning {
+  code: WarningCode;
+  message: string;
+}
+
+export interface LatencyBucket {
+  /** Upper bound of the bucket in ms; null for the overflow bucket. */
+  upToMs: number | null;
+  count: number;
+}
+
+export interface LatencySummary {
+  /** Requests measured: answered in time plus timed out (at the time the gateway gave up). */
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+  mean: number | null;
+  buckets: LatencyBucket[];
+  /** The HDR histogram in microseconds, compressed base64 (HdrHistogram V2 encoding), for merging. */
+  hdr: string;
+}
+
+export interface RefusalReasonSummary {
+  status: number;
+  detail: string | null;
+  /** What the gateway records on the failed payment (V1 fail_reason / V2 errorMessage). */
+  failReason: string | null;
+  count: number;
+  examples: string[];
+}
+
+export interface BurstReportConfig {
+  buyers: number;
+  stock: number;
+  dialect: Dialect;
+  amount: number;
+  merchantUid: string;
+  runId: string;
+  signed: boolean;
+  /** Masked: whsec_**** at most. */
+  secret: string | null;
+  mode: ArrivalMode;
+  rampMs: number | null;
+  ratePerSec: number | null;
+  connections: number;
+  duplicates: number;
+  timeoutMs: number;
+  strandedWaitMs: number;
+  p99BudgetMs: number;
+  fairnessWindowMs: number;
+  workers: number;
+  shard: ShardSpec | null;
+  startAt: number | null;
+}
+
+export interface StockSection {
+  /** The stock the verdict judged against. */
+  stock: number;
+  resetTo: number | null;
+  probeUrl: string | null;
+  probe: { before: number; after: number; beforeAt: number; afterAt: number } | null;
+}
+
+export interface BurstReport {
+  schemaVersion: typeof BURST_REPORT_SCHEMA_VERSION;
+  kind: typeof BURST_REPORT_KIND;
+  interrupted: boolean;
+  target: string;
+  config: BurstReportConfig;
+  /** The shard indices this report covers; null for a run that was not sharded. */
+  shards: number[] | null;
+  verdict: Verdict & {
+    /** True for one shard's report: the stock checks wait for `confirm-sim merge`. */
+    partial: boolean;
+  };
+  /** Buyer-level except requests/sent: accepted + refused + errors + timeouts + notSent + aborted = buyers. */
+  counts: {
+    buyers: number;
+    requests: number;
+    sent: number;
+    accepted: number;
+    refused: number;
+    errors: number;
+    timeouts: number;
+    notSent: number;
+    aborted: number;
+  };
+  /** HTTP answers received within the timeout, per status code (requests). */
+  statusCodes: Record<string, number>;
+  /** Requests without an answer, per cause (timeout, refused, reset, invalid-http, other). */
+  errorKinds: Record<string, number>;
+  refusalReasons: RefusalReasonSummary[];
+  latencyMs: LatencySummary;
+  /** In-time HTTP answers per second, from the first request written to the last answer read. */
+  throughputPerSec: number;
+  /** First to last request written. */
+  dispatchSpreadMs: number;
+  dispatch: {
+    firstSentAt: number | null;
+    lastSentAt: number | null;
+    /** Burst mode: first to last write of the opening wave (the requests released by the barrier). */
+    waveSpreadMs: number | null;
+    waveSize: number;
+    /** Paced modes: how late requests left compared with their intended send time. */
+    lagP99Ms: number | null;
+    lagMaxMs: number | null;
+  };
+  timing: { startedAt: number; endedAt: number; durationMs: number };
+  stock: StockSection;
+  fairness: {
+    windowMs: number;
+    inversions: number;
+    /** Sharded paced runs: each buyer's state and time, deflated and base64, so merge can count inversions exactly. */
+    timeline: string | null;
+  } | null;
+  tally: StockTally;
+  transport: {
+    connections: number;
+    connectionsOpened: number;
+    bytesWritten: number;
+    bytesRead: number;
+  };
+  selfCheck: {
+    fdLimit: number | null;
+    threads: number;
+    eventLoopUtilization: number;
+    eventLoopDelayP99Ms: number;
+    eventLoopDelayMaxMs: number;
+    cpuCoresBusy: number;
+    warnings: BurstWarning[];
+  };
+  ledger: string | null;
+}

@@ -1,0 +1,115 @@
+import { Pool, request } from 'undici';
+import { UsageError } from '../util/errors.js';
+import { parseStockAnswer } from '../contract/hooks.js';
+import type { SliceSpec } from './schedule.js';
+
+/** Set-up calls are not timed and not judged; they only have to work, and fail loudly when they don't. */
+const SETUP_TIMEOUT_MS = 10_000;
+const ORDER_CONCURRENCY = 64;
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code;
+    return code ? `${code} ${error.message}` : error.message;
+  }
+  return String(error);
+}
+
+export async function probeStock(url: string): Promise<number> {
+  let status: number;
+  let text: string;
+  try {
+    const answer = await request(url, { method: 'GET', headersTimeout: SETUP_TIMEOUT_MS, bodyTimeout: SETUP_TIMEOUT_MS });
+    status = answer.statusCode;
+    text = await answer.body.text();
+  } catch (error) {
+    throw new UsageError(`--stock-url: GET ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
+  }
+  const stock = status === 200 ? parseStockAnswer(text) : null;
+  if (stock === null) {
+    throw new UsageError(
+      `--stock-url: GET ${url} answered ${status} ${JSON.stringify(text.slice(0, 80))}; it must answer 200 with a number or {"stock": n}`,
+    );
+  }
+  return stock;
+}
+
+export async function resetStock(url: string, stock: number): Promise<void> {
+  let status: number;
+  try {
+    const answer = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stock }),
+      headersTimeout: SETUP_TIMEOUT_MS,
+      bodyTimeout: SETUP_TIMEOUT_MS,
+    });
+    status = answer.statusCode;
+    await answer.body.dump();
+  } catch (error) {
+    throw new UsageError(`--reset-url: POST ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
+  }
+  if (status < 200 || status >= 300) {
+    throw new UsageError(`--reset-url: POST ${url} {"stock": ${stock}} answered ${status}; it must accept the reset with a 2xx`);
+  }
+}
+
+/**
+ * Creates every buyer's order before the sale opens, as a real shop would have them from checkout:
+ * POST {merchant_uid, amount, quantity: 1}, many at a time over a pool. Stops at the first failure, since a
+ * missing order would only show up later as a puzzling refusal. An abort stops it taking new orders; the
+ * run then reports every buyer as not sent.
+ */
+export async function createOrders(
+  url: string,
+  slice: SliceSpec,
+  merchantUid: (globalBuyer: number) => string,
+  amount: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, {
+    connections: ORDER_CONCURRENCY,
+    headersTimeout: SETUP_TIMEOUT_MS,
+    bodyTimeout: SETUP_TIMEOUT_MS,
+  });
+  const path = `${target.pathname}${target.search}`;
+  let next = 0;
+  let failure: UsageError | null = null;
+  const createOne = async (buyer: number): Promise<void> => {
+    const uid = merchantUid(buyer);
+    let status: number;
+    try {
+      const answer = await pool.request({
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ merchant_uid: uid, amount, quantity: 1 }),
+      });
+      status = answer.statusCode;
+      await answer.body.dump();
+    } catch (error) {
+      throw new UsageError(`--order-url: POST ${url} for ${uid} failed (${describe(error)}); check that the merchant is up and the URL is right`);
+    }
+    if (status < 200 || status >= 300) {
+      throw new UsageError(`--order-url: POST ${url} for ${uid} answered ${status}; order creation must answer 2xx`);
+    }
+  };
+  const lane = async (): Promise<void> => {
+    while (failure === null && next < slice.count && !signal?.aborted) {
+      const local = next++;
+      try {
+        await createOne(slice.offset + slice.stride * local);
+      } catch (error) {
+        failure ??= error instanceof UsageError ? error : new UsageError(`--order-url: ${describe(error)}`);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(ORDER_CONCURRENCY, slice.count) }, lane));
+  } finally {
+    await pool.close();
+  }
+  if (failure) throw failure;
+  return next;
+}

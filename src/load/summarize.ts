@@ -1,0 +1,402 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { decide } from '../protocol/decision.js';
+import { formatMs } from '../util/duration.js';
+import { ArrivalState, countInversions, inversionExamples } from '../oracle/fairness.js';
+import { EXAMPLES_PER_FINDING, emptyExamples, judgeStock } from '../oracle/stock-oracle.js';
+import type { StockTally, TallyExamples } from '../oracle/stock-oracle.js';
+import type { BurstPlan } from './options.js';
+import type { SliceMeasurements } from './engine.js';
+import { Flag, OVERFLOW_REASON, Outcome, OutcomeStore, noAnswerKindOf } from './outcomes.js';
+import { arrivalPosition, arrivalSchedule, intendedOffsetMs, MerchantUidTemplate, totalRequests } from './schedule.js';
+import type { ArrivalSchedule } from './schedule.js';
+import { emptyBuckets, newLatencyHistogram, recordLatency, summarizeLatency } from './latency.js';
+import { BURST_REPORT_KIND, BURST_REPORT_SCHEMA_VERSION } from './report.js';
+import type { BurstReport, BurstWarning, RefusalReasonSummary, StockSection } from './report.js';
+
+export interface RunFacts {
+  plan: BurstPlan;
+  store: OutcomeStore;
+  measurements: SliceMeasurements;
+  stock: StockSection;
+  connections: number;
+  fdLimit: number | null;
+  threads: number;
+  cpuCoresBusy: number;
+  /** Warnings found before or around the run (descriptor cap, probe trouble, late start). */
+  warnings: BurstWarning[];
+}
+
+/** Keeps the `limit` largest keys seen, with their values, in a small sorted array. */
+class TopN {
+  readonly keys: number[] = [];
+  readonly values: number[] = [];
+  constructor(readonly limit: number) {}
+
+  offer(key: number, value: number): void {
+    if (this.keys.length === this.limit && key <= this.keys[this.keys.length - 1]!) return;
+    let at = this.keys.length;
+    while (at > 0 && this.keys[at - 1]! < key) at--;
+    this.keys.splice(at, 0, key);
+    this.values.splice(at, 0, value);
+    if (this.keys.length > this.limit) {
+      this.keys.pop();
+      this.values.pop();
+    }
+  }
+}
+
+function pushExample(list: string[], merchantUid: () => string): void {
+  if (list.length < EXAMPLES_PER_FINDING) list.push(merchantUid());
+}
+
+export function intendedArrival(plan: Pick<BurstPlan, 'mode' | 'buyers' | 'duplicates' | 'rampMs' | 'ratePerSec'>): { schedule: ArrivalSchedule; atMs: (globalBuyer: number) => number } {
+  const schedule = arrivalSchedule(plan.mode, totalRequests(plan.buyers, plan.duplicates), plan.rampMs, plan.ratePerSec);
+  return { schedule, atMs: (buyer) => intendedOffsetMs(schedule, arrivalPosition(buyer, plan.duplicates)) };
+}
+
+/**
+ * A shard's fairness data for `merge`: each buyer's state, then its time (ms after this shard's start) as
+ * float32, raw-deflated and base64. The states compress to almost nothing; the times to ~3 bytes a buyer.
+ */
+export function encodeTimeline(states: Uint8Array, times: Float32Array): string {
+  return deflateRawSync(Buffer.concat([states, new Uint8Array(times.buffer, times.byteOffset, times.byteLength)])).toString('base64');
+}
+
+export function decodeTimeline(encoded: string, buyers: number): { states: Uint8Array; times: Float32Array } | null {
+  const bytes = inflateRawSync(Buffer.from(encoded, 'base64'));
+  if (bytes.length !== buyers * 5) return null;
+  const times = new Float32Array(buyers);
+  new Uint8Array(times.buffer).set(bytes.subarray(buyers));
+  return { states: new Uint8Array(bytes.subarray(0, buyers)), times };
+}
+
+/** The run's self-checks: was the generator, not the target, what limited the figures? */
+function selfCheckWarnings(facts: RunFacts, latencyP50: number | null, lagP99: number | null): BurstWarning[] {
+  const { measurements, plan } = facts;
+  const warnings: BurstWarning[] = [];
+  if (measurements.loop.utilization >= 0.95) {
+    warnings.push({
+      code: 'generator-saturated',
+      message: `the load generator's event loop was busy ${(measurements.loop.utilization * 100).toFixed(0)}% of the run: it, not the target, set the pace, and latencies include its own queueing (try --workers)`,
+    });
+  }
+  if (measurements.loop.delayP99Ms > 50) {
+    warnings.push({
+      code: 'event-loop-delay',
+      message: `the generator's event loop stalled up to ${formatMs(measurements.loop.delayMaxMs)} (p99 ${formatMs(measurements.loop.delayP99Ms)}); answers waited that long to be read, so latencies are overstated`,
+    });
+  }
+  if (facts.cpuCoresBusy >= 0.9 * facts.threads) {
+    warnings.push({
+      code: 'cpu-bound',
+      message: `the generator used ${facts.cpuCoresBusy.toFixed(2)} cores for ${facts.threads} thread(s): it was CPU-bound, and so were its measurements`,
+    });
+  }
+  if (plan.mode === 'burst' && measurements.waveSpreadMs !== null && latencyP50 !== null && measurements.waveSize > 1) {
+    if (measurements.waveSpreadMs > latencyP50) {
+      warnings.push({
+        code: 'no-overlap',
+        message: `writing the opening wave took ${formatMs(measurements.waveSpreadMs)}, longer than the median answer (${formatMs(latencyP50)}): the target answered requests nearly one at a time, so races had little chance to show`,
+      });
+    }
+  }
+  if (plan.mode !== 'burst' && lagP99 !== null && lagP99 > 10) {
+    warnings.push({
+      code: 'behind-schedule',
+      message: `requests left up to ${formatMs(lagP99)} (p99) after their intended time: the generator or --connections (${facts.connections}) could not keep the arrival rate; latencies include that wait`,
+    });
+  }
+  if (measurements.localErrors > 0) {
+    warnings.push({
+      code: 'local-errors',
+      message: `${measurements.localErrors} connection errors were this machine's limits, not the target (${measurements.localErrorExample ?? 'unknown'}); lower --connections or raise ulimit -n`,
+    });
+  }
+  if (measurements.targetDownAtMs !== null) {
+    warnings.push({
+      code: 'target-down',
+      message: `the target refused connections from ${formatMs(measurements.targetDownAtMs)} into the run; buyers not yet sent were counted as connection errors`,
+    });
+  }
+  if (measurements.strandedUnobserved > 0) {
+    warnings.push({
+      code: 'stranded-unobserved',
+      message: `${measurements.strandedUnobserved} timed-out requests had to be closed at once (socket budget), so a late 200 from them could not be seen`,
+    });
+  }
+  return warnings;
+}
+
+/** Turns one process's outcomes into the report: counts, latency, the tally and the oracle's verdict. */
+export function summarizeRun(facts: RunFacts): BurstReport {
+  const { plan, store, measurements } = facts;
+  const { arrays } = store;
+  const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
+  const uidOf = (request: number): string => template.render(store.globalBuyer(request));
+  const arrival = intendedArrival(plan);
+  const paced = plan.mode !== 'burst';
+
+  const histogram = newLatencyHistogram();
+  const buckets = emptyBuckets();
+  const lagHistogram = newLatencyHistogram();
+  let lagMaxMs = 0;
+  const statusCodes: Record<string, number> = {};
+  const errorKinds: Record<string, number> = {};
+  const reasonCounts = new Float64Array(store.reasons.length);
+  const reasonExamples: string[][] = store.reasons.map(() => []);
+  const examples: TallyExamples = emptyExamples();
+  const slowest = new TopN(EXAMPLES_PER_FINDING);
+  const latestAccepted = new TopN(EXAMPLES_PER_FINDING);
+  let sent = 0;
+  let overBudget = 0;
+  let timeoutRequests = 0;
+  let stranded = 0;
+  let httpAnswers = 0;
+  let lastAnswerMs = Number.NEGATIVE_INFINITY;
+  const answeredAt = (request: number): number => {
+    const startMs = paced ? Math.min(arrays.sentAtMs[request]!, arrival.atMs(store.globalBuyer(request))) : arrays.sentAtMs[request]!;
+    return startMs + arrays.latencyMs[request]!;
+  };
+
+  for (let request = 0; request < store.requests; request++) {
+    const outcome = arrays.outcome[request]!;
+    const flags = arrays.flags[request]!;
+    const sentAt = arrays.sentAtMs[request]!;
+    if (!Number.isNaN(sentAt)) {
+      sent++;
+      if (paced) {
+        const duplicate = (flags & Flag.Duplicate) !== 0 ? 1 : 0;
+        const intended = intendedOffsetMs(arrival.schedule, arrivalPosition(store.globalBuyer(request), plan.duplicates) + duplicate);
+        const lag = Math.max(0, sentAt - intended);
+        lagHistogram.recordValue(Math.max(1, Math.round(lag * 1000)));
+        if (lag > lagMaxMs) lagMaxMs = lag;
+      }
+    }
+    const latency = arrays.latencyMs[request]!;
+    if (outcome === Outcome.Accepted || outcome === Outcome.Refused || outcome === Outcome.Timeout) {
+      recordLatency(histogram, buckets, latency);
+      if (latency > plan.p99BudgetMs || outcome === Outcome.Timeout) {
+        overBudget++;
+        slowest.offer(latency, request);
+      }
+    }
+    if (outcome === Outcome.Accepted || outcome === Outcome.Refused) {
+      httpAnswers++;
+      const status = String(arrays.status[request]);
+      statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+      const at = answeredAt(request);
+      if (at > lastAnswerMs) lastAnswerMs = at;
+      if (outcome === Outcome.Accepted) latestAccepted.offer(at, request);
+    }
+    if (outcome === Outcome.Refused) {
+      const reason = arrays.detail[request]!;
+      reasonCounts[reason]!++;
+      const list = reasonExamples[reason]!;
+      if (list.length < 3) list.push(uidOf(request));
+    }
+    if (outcome === Outcome.Timeout) {
+      timeoutRequests++;
+      errorKinds.timeout = (errorKinds.timeout ?? 0) + 1;
+    }
+    if (outcome === Outcome.ConnectionError) {
+      const kind = noAnswerKindOf(arrays.detail[request]!);
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    }
+    if ((flags & Flag.Stranded) !== 0) {
+      stranded++;
+      pushExample(examples.stranded, () => uidOf(request));
+    }
+  }
+
+  // Buyer-level view: a buyer's requests are adjacent, the original first.
+  const states = new Uint8Array(store.slice.count);
+  // Fairness needs when each accepted buyer arrived and when each refused one was turned away.
+  const times = paced ? new Float32Array(store.slice.count) : null;
+  const causes = { refused: 0, serverErrors: 0, timeouts: 0, connectionErrors: 0, notSent: 0, aborted: 0 };
+  let acceptedBuyers = 0;
+  let doubleAccepted = 0;
+  for (let request = 0, buyer = 0; request < store.requests; buyer++) {
+    const first = request;
+    const twice = request + 1 < store.requests && (arrays.flags[request + 1]! & Flag.Duplicate) !== 0;
+    request += twice ? 2 : 1;
+    const primary = arrays.outcome[first]!;
+    const secondAccepted = twice && arrays.outcome[first + 1] === Outcome.Accepted;
+    if (primary === Outcome.Accepted || secondAccepted) {
+      acceptedBuyers++;
+      states[buyer] = ArrivalState.Accepted;
+      if (times) times[buyer] = arrays.sentAtMs[primary === Outcome.Accepted ? first : first + 1]!;
+      if (primary === Outcome.Accepted && secondAccepted) {
+        doubleAccepted++;
+        pushExample(examples.doubleAccepted, () => uidOf(first));
+      }
+      continue;
+    }
+    if (primary === Outcome.Refused) {
+      states[buyer] = ArrivalState.Refused;
+      if (times) times[buyer] = answeredAt(first);
+      if (arrays.status[first]! >= 500) {
+        causes.serverErrors++;
+        pushExample(examples.serverErrors, () => uidOf(first));
+      } else {
+        causes.refused++;
+        pushExample(examples.refused, () => uidOf(first));
+      }
+    } else if (primary === Outcome.Timeout) {
+      causes.timeouts++;
+      pushExample(examples.timeouts, () => uidOf(first));
+    } else if (primary === Outcome.ConnectionError) {
+      causes.connectionErrors++;
+      pushExample(examples.connectionErrors, () => uidOf(first));
+    } else if (primary === Outcome.Aborted) {
+      causes.aborted++;
+    } else {
+      causes.notSent++;
+    }
+  }
+  examples.latestAccepted = latestAccepted.values.map(uidOf);
+  examples.slow = slowest.values.map(uidOf);
+
+  let inversions: number | null = null;
+  if (times) {
+    inversions = countInversions(states, times, plan.fairnessWindowMs);
+    if (inversions > 0) {
+      const found = inversionExamples(states, times, plan.fairnessWindowMs, EXAMPLES_PER_FINDING);
+      const uidOfBuyer = (buyer: number): string => template.render(store.slice.offset + store.slice.stride * buyer);
+      examples.unfairAccepted = found.acceptedLate.map(uidOfBuyer);
+      examples.unfairRefused = found.refusedEarly.map(uidOfBuyer);
+    }
+  }
+
+  const latency = summarizeLatency(histogram, buckets);
+  const probe = facts.stock.probe;
+  const tally: StockTally = {
+    buyers: store.slice.count,
+    stock: facts.stock.stock,
+    accepted: acceptedBuyers,
+    notAccepted: causes,
+    stranded,
+    doubleAccepted,
+    overBudget,
+    timeouts: timeoutRequests,
+    latencyP99Ms: latency.p99,
+    inversions,
+    probe: probe ? { before: probe.before, after: probe.after } : null,
+    interrupted: measurements.interrupted,
+    missingShards: [],
+    examples,
+  };
+  const verdict = judgeReport(plan, tally);
+  const lagP99 = paced && lagHistogram.totalCount > 0 ? lagHistogram.getValueAtPercentile(99) / 1000 : null;
+  const barrier = measurements.barrierEpochMs;
+  const firstSentMs = measurements.firstSentMs;
+  const activeMs = firstSentMs !== null && Number.isFinite(lastAnswerMs) ? lastAnswerMs - firstSentMs : 0;
+  const refusalReasons: RefusalReasonSummary[] = [];
+  store.reasons.forEach((reason, id) => {
+    const count = reasonCounts[id]!;
+    if (count === 0) return;
+    const failReason =
+      id === OVERFLOW_REASON ? null : decide(plan.dialect, { kind: 'http', status: reason.status, body: reason.body }).failReason;
+    refusalReasons.push({ status: reason.status, detail: reason.detail, failReason, count, examples: reasonExamples[id]! });
+  });
+  refusalReasons.sort((a, b) => b.count - a.count);
+
+  return {
+    schemaVersion: BURST_REPORT_SCHEMA_VERSION,
+    kind: BURST_REPORT_KIND,
+    interrupted: measurements.interrupted,
+    target: plan.url,
+    config: reportConfig(plan, facts.stock.stock, facts.connections),
+    shards: plan.shard ? [plan.shard.index] : null,
+    verdict,
+    counts: {
+      buyers: store.slice.count,
+      requests: store.requests,
+      sent,
+      accepted: acceptedBuyers,
+      refused: causes.refused + causes.serverErrors,
+      errors: causes.connectionErrors,
+      timeouts: causes.timeouts,
+      notSent: causes.notSent,
+      aborted: causes.aborted,
+    },
+    statusCodes,
+    errorKinds,
+    refusalReasons,
+    latencyMs: latency,
+    throughputPerSec: activeMs > 0 ? (httpAnswers / activeMs) * 1000 : 0,
+    dispatchSpreadMs:
+      measurements.firstSentMs !== null && measurements.lastSentMs !== null
+        ? measurements.lastSentMs - measurements.firstSentMs
+        : 0,
+    dispatch: {
+      firstSentAt: measurements.firstSentMs === null ? null : barrier + measurements.firstSentMs,
+      lastSentAt: measurements.lastSentMs === null ? null : barrier + measurements.lastSentMs,
+      waveSpreadMs: measurements.waveSpreadMs,
+      waveSize: measurements.waveSize,
+      lagP99Ms: lagP99,
+      lagMaxMs: paced && sent > 0 ? lagMaxMs : null,
+    },
+    timing: { startedAt: barrier, endedAt: barrier + measurements.endedMs, durationMs: measurements.endedMs },
+    stock: facts.stock,
+    fairness:
+      inversions === null
+        ? null
+        : {
+            windowMs: plan.fairnessWindowMs,
+            inversions,
+            timeline: plan.shard && times ? encodeTimeline(states, times) : null,
+          },
+    tally,
+    transport: {
+      connections: facts.connections,
+      connectionsOpened: measurements.connectionsOpened,
+      bytesWritten: measurements.bytesWritten,
+      bytesRead: measurements.bytesRead,
+    },
+    selfCheck: {
+      fdLimit: facts.fdLimit,
+      threads: facts.threads,
+      eventLoopUtilization: measurements.loop.utilization,
+      eventLoopDelayP99Ms: measurements.loop.delayP99Ms,
+      eventLoopDelayMaxMs: measurements.loop.delayMaxMs,
+      cpuCoresBusy: facts.cpuCoresBusy,
+      warnings: [...facts.warnings, ...selfCheckWarnings(facts, latency.p50, lagP99)],
+    },
+    ledger: plan.ledgerPath,
+  };
+}
+
+/**
+ * One shard sees only its slice of the buyers, so it cannot tell oversell or undersell: its verdict covers
+ * what it can judge alone and is marked partial until `merge` puts the shards together.
+ */
+export function judgeReport(plan: Pick<BurstPlan, 'p99BudgetMs' | 'timeoutMs' | 'duplicates' | 'shard'>, tally: StockTally): BurstReport['verdict'] {
+  const options = { p99BudgetMs: plan.p99BudgetMs, timeoutMs: plan.timeoutMs, duplicatesSent: plan.duplicates > 0 };
+  if (!plan.shard) return { ...judgeStock(tally, options), partial: false };
+  return { ...judgeStock(tally, { ...options, stockChecks: false }), partial: true };
+}
+
+export function reportConfig(plan: BurstPlan, stock: number, connections: number): BurstReport['config'] {
+  return {
+    buyers: plan.buyers,
+    stock,
+    dialect: plan.dialect,
+    amount: plan.amount,
+    merchantUid: plan.merchantUidTemplate,
+    runId: plan.runId,
+    signed: plan.secretKey !== null,
+    secret: plan.secretMasked,
+    mode: plan.mode,
+    rampMs: plan.rampMs,
+    ratePerSec: plan.ratePerSec,
+    connections,
+    duplicates: plan.duplicates,
+    timeoutMs: plan.timeoutMs,
+    strandedWaitMs: plan.strandedWaitMs,
+    p99BudgetMs: plan.p99BudgetMs,
+    fairnessWindowMs: plan.fairnessWindowMs,
+    workers: plan.workers,
+    shard: plan.shard,
+    startAt: plan.startAt,
+  };
+}

@@ -1,0 +1,2 @@
+export * from './stock-oracle.js';
+export * from './fairness.js';

@@ -1,0 +1,282 @@
+import { formatMs } from '../util/duration.js';
+
+/**
+ * The stock oracle: what a first-come flash sale must look like from the gateway's side, judged from a
+ * compact tally of a run (never from per-buyer objects), so the same pure functions judge one process,
+ * several worker threads and shards merged from several machines.
+ */
+
+export const PROBLEM_KINDS = [
+  'oversell',
+  'undersell',
+  'double-take',
+  'stock-mismatch',
+  'slow',
+  'unfair',
+  'stranded',
+  'interrupted',
+  'missing-shards',
+] as const;
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+
+/** Why buyers who were not accepted were not: an undersell's causes. */
+export interface NotAcceptedCauses {
+  /** Answered in time with a non-200, non-5xx status: the merchant said no. */
+  refused: number;
+  /** Answered in time with 5xx: the merchant broke. */
+  serverErrors: number;
+  timeouts: number;
+  connectionErrors: number;
+  /** Never sent: the run was interrupted first. */
+  notSent: number;
+  /** In flight when the run was interrupted. */
+  aborted: number;
+}
+
+/** A few merchant_uids per finding, so a failure can be looked up in the merchant's own logs. */
+export interface TallyExamples {
+  /** Accepted buyers, latest answer first: where an oversell's surplus is. */
+  latestAccepted: string[];
+  refused: string[];
+  serverErrors: string[];
+  timeouts: string[];
+  connectionErrors: string[];
+  doubleAccepted: string[];
+  slow: string[];
+  unfairAccepted: string[];
+  unfairRefused: string[];
+  stranded: string[];
+}
+
+export const EXAMPLE_KEYS = [
+  'latestAccepted',
+  'refused',
+  'serverErrors',
+  'timeouts',
+  'connectionErrors',
+  'doubleAccepted',
+  'slow',
+  'unfairAccepted',
+  'unfairRefused',
+  'stranded',
+] as const satisfies ReadonlyArray<keyof TallyExamples>;
+
+export const EXAMPLES_PER_FINDING = 5;
+
+export interface StockProbe {
+  before: number;
+  after: number;
+}
+
+/** Everything the verdict needs. Counts are additive across shards. */
+export interface StockTally {
+  /** Distinct buyers the verdict covers. */
+  buyers: number;
+  stock: number;
+  /** Distinct buyers who got a 200 within the timeout. */
+  accepted: number;
+  notAccepted: NotAcceptedCauses;
+  /** Requests answered 200 after the gateway had timed them out. */
+  stranded: number;
+  /** Buyers whose confirm was answered 200 twice (both requests of a duplicate). */
+  doubleAccepted: number;
+  /** Requests slower than the p99 budget, timeouts included. */
+  overBudget: number;
+  /** Requests that timed out. */
+  timeouts: number;
+  /** p99 over answered and timed-out requests, or null when nothing was answered. */
+  latencyP99Ms: number | null;
+  /** (refused, accepted after that refusal) pairs; null when arrival order means nothing (a burst). */
+  inversions: number | null;
+  probe: StockProbe | null;
+  interrupted: boolean;
+  /** Shards of the run that no report was given for. */
+  missingShards: number[];
+  examples: TallyExamples;
+}
+
+export interface JudgeOptions {
+  p99BudgetMs: number;
+  timeoutMs: number;
+  /** True when a buyer could send twice: then a probe is the only way to see stock taken twice. */
+  duplicatesSent: boolean;
+  /**
+   * False for one shard's tally: a shard sees only its slice of the buyers, so oversell, undersell and the
+   * stock probe can only be judged once all shards are merged.
+   */
+  stockChecks?: boolean;
+}
+
+export interface Problem {
+  kind: ProblemKind;
+  count: number;
+  message: string;
+  examples: string[];
+  causes?: NotAcceptedCauses;
+}
+
+export interface Verdict {
+  pass: boolean;
+  /** One line: PASS/FAIL and why. */
+  summary: string;
+  problems: Problem[];
+  /** What could not be checked, and why. */
+  notes: string[];
+}
+
+export function emptyExamples(): TallyExamples {
+  return {
+    latestAccepted: [],
+    refused: [],
+    serverErrors: [],
+    timeouts: [],
+    connectionErrors: [],
+    doubleAccepted: [],
+    slow: [],
+    unfairAccepted: [],
+    unfairRefused: [],
+    stranded: [],
+  };
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+function causeText(causes: NotAcceptedCauses): string {
+  const parts: string[] = [];
+  if (causes.refused > 0) parts.push(`${causes.refused} refused while stock was left`);
+  if (causes.serverErrors > 0) parts.push(`${causes.serverErrors} got 5xx`);
+  if (causes.timeouts > 0) parts.push(`${causes.timeouts} timed out`);
+  if (causes.connectionErrors > 0) parts.push(`${causes.connectionErrors} hit connection errors`);
+  return parts.join(', ');
+}
+
+function undersellExamples(tally: StockTally): string[] {
+  const { examples } = tally;
+  return [...examples.refused, ...examples.serverErrors, ...examples.timeouts, ...examples.connectionErrors].slice(
+    0,
+    EXAMPLES_PER_FINDING,
+  );
+}
+
+/** PASS only when exactly min(stock, buyers) were accepted and nothing else went wrong. */
+export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  const allowed = Math.min(tally.stock, tally.buyers);
+  const incomplete = tally.interrupted || tally.missingShards.length > 0;
+  const stockChecks = options.stockChecks ?? true;
+
+  if (stockChecks && tally.accepted > tally.stock) {
+    const count = tally.accepted - tally.stock;
+    problems.push({
+      kind: 'oversell',
+      count,
+      message: `${tally.accepted} buyers accepted for ${tally.stock} in stock: ${plural(count, 'item')} sold that do not exist`,
+      examples: tally.examples.latestAccepted.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
+  if (stockChecks && tally.accepted < allowed) {
+    if (incomplete) {
+      notes.push(`undersell not judged: ${tally.accepted} accepted of ${allowed}, but not every buyer was sent`);
+    } else {
+      const count = allowed - tally.accepted;
+      const causes = { ...tally.notAccepted };
+      problems.push({
+        kind: 'undersell',
+        count,
+        message: `${tally.accepted} accepted where ${allowed} should have been (${count} short): ${causeText(causes)}`,
+        examples: undersellExamples(tally),
+        causes,
+      });
+    }
+  }
+  if (!stockChecks) {
+    notes.push('stock checks (oversell, undersell, double-take) need every shard: run `confirm-sim merge` on all shard reports');
+  } else if (tally.probe) {
+    const dropped = tally.probe.before - tally.probe.after;
+    const explained = tally.accepted + tally.stranded;
+    if (dropped > explained) {
+      const count = dropped - explained;
+      const strandedPart = tally.stranded > 0 ? ` and ${tally.stranded} stranded` : '';
+      problems.push({
+        kind: 'double-take',
+        count,
+        message:
+          `stock fell by ${dropped} (${tally.probe.before} → ${tally.probe.after}) for ${tally.accepted} accepted${strandedPart}: ` +
+          `${plural(count, 'item')} taken without a sale (a repeated confirm took stock again, or a failed request kept its reservation)`,
+        examples: tally.examples.doubleAccepted.slice(0, EXAMPLES_PER_FINDING),
+      });
+    } else if (dropped < tally.accepted) {
+      const count = tally.accepted - dropped;
+      problems.push({
+        kind: 'stock-mismatch',
+        count,
+        message: `${tally.accepted} accepted but stock fell only by ${dropped} (${tally.probe.before} → ${tally.probe.after}): ${plural(count, 'accepted order')} took no stock`,
+        examples: tally.examples.latestAccepted.slice(0, EXAMPLES_PER_FINDING),
+      });
+    }
+  } else if (options.duplicatesSent) {
+    notes.push('double-take not checked: give --stock-url so stock can be compared before and after the run');
+  }
+  const p99 = tally.latencyP99Ms;
+  const p99IsTimeout = p99 !== null && tally.timeouts > 0 && p99 >= options.timeoutMs;
+  if (p99 !== null && (p99 > options.p99BudgetMs || p99IsTimeout)) {
+    const p99Text = p99IsTimeout ? `at the ${formatMs(options.timeoutMs)} timeout` : formatMs(p99);
+    problems.push({
+      kind: 'slow',
+      count: tally.overBudget,
+      message: `p99 latency ${p99Text} is over the ${formatMs(options.p99BudgetMs)} budget (${plural(tally.overBudget, 'request')} slower, ${tally.timeouts} timed out)`,
+      examples: tally.examples.slow.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
+  if (tally.inversions !== null && tally.inversions > 0) {
+    const refusedText = tally.examples.unfairRefused.length > 0 ? ` (refused earlier: ${tally.examples.unfairRefused.slice(0, 3).join(', ')})` : '';
+    problems.push({
+      kind: 'unfair',
+      count: tally.inversions,
+      message: `${plural(tally.inversions, 'inversion')}: buyers were accepted after earlier buyers had already been refused${refusedText}`,
+      examples: tally.examples.unfairAccepted.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
+  if (tally.stranded > 0) {
+    problems.push({
+      kind: 'stranded',
+      count: tally.stranded,
+      message: `${plural(tally.stranded, 'payment')} answered 200 after the ${formatMs(options.timeoutMs)} timeout: the gateway failed them, but the merchant took stock`,
+      examples: tally.examples.stranded.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
+  if (tally.interrupted) {
+    const count = tally.notAccepted.notSent + tally.notAccepted.aborted;
+    problems.push({
+      kind: 'interrupted',
+      count,
+      message: `the run was interrupted: ${tally.notAccepted.notSent} not sent, ${tally.notAccepted.aborted} still in flight`,
+      examples: [],
+    });
+  }
+  if (tally.missingShards.length > 0) {
+    problems.push({
+      kind: 'missing-shards',
+      count: tally.missingShards.length,
+      message: `no report for ${plural(tally.missingShards.length, 'shard')} (${tally.missingShards.join(', ')}); the stock verdict needs them all`,
+      examples: [],
+    });
+  }
+  const pass = problems.length === 0;
+  return { pass, summary: summarize(pass, tally, problems, stockChecks), problems, notes };
+}
+
+function summarize(pass: boolean, tally: StockTally, problems: Problem[], stockChecks: boolean): string {
+  const p99 = tally.latencyP99Ms === null ? '' : `, p99 ${formatMs(tally.latencyP99Ms)}`;
+  if (pass && !stockChecks) {
+    return `PASS (this shard only) ${tally.accepted} of ${plural(tally.buyers, 'buyer')} accepted${p99}; merge all shards for the stock verdict`;
+  }
+  if (pass) {
+    const probe = tally.probe ? `, stock ${tally.probe.before} → ${tally.probe.after}` : '';
+    return `PASS ${tally.accepted} of ${tally.stock} in stock sold to ${plural(tally.buyers, 'buyer')}${probe}${p99}`;
+  }
+  return `FAIL ${problems.map((problem) => `${problem.kind} (${problem.count})`).join(', ')}: ${problems[0]!.message}`;
+}

@@ -1,0 +1,28 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Where a report goes: a file, or the stream (stdout) when no path or "-" is given. */
+export interface ReportDestination {
+  path?: string | undefined;
+  stream: NodeJS.WritableStream;
+}
+
+export function writesToStream(destination: ReportDestination): boolean {
+  return destination.path === undefined || destination.path === '-';
+}
+
+/** Writes a finished report; a file's directory is created first, so `--out reports/x.xml` works in a fresh CI checkout. */
+export async function writeReport(text: string, destination: ReportDestination): Promise<void> {
+  const { path } = destination;
+  if (path === undefined || path === '-') {
+    destination.stream.write(text);
+    return;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text, 'utf8');
+}
+
+/** Any JSON-able result, pretty-printed with a final newline: pure JSON, nothing else, as `--json` promises. */
+export function writeJson(value: unknown, destination: ReportDestination): Promise<void> {
+  return writeReport(`${JSON.stringify(value, null, 2)}\n`, destination);
+}

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import { parseWebhookSecret, type WebhookSecret } from '../protocol/index.js';
+import type { CaseName, CheckOptions } from '../contract/types.js';
+import { parseDuration } from '../util/duration.js';
+import { UsageError } from '../util/errors.js';
+import { scenarioErrors, type Scenario } from './validate.js';
+
+export const SCENARIO_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}
+
+/** Parses a scenario's text by its file extension, or says in one line why it cannot. */
+export function parseScenarioText(text: string, file: string): unknown {
+  const extension = extname(file).toLowerCase();
+  if (extension === '.json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new UsageError(`${file}: not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  if (extension === '.yaml' || extension === '.yml') {
+    try {
+      return YAML.parse(text) as unknown;
+    } catch (error) {
+      throw new UsageError(`${file}: not valid YAML: ${firstLine((error as Error).message)}`);
+    }
+  }
+  throw new UsageError(`${file}: a scenario file must end in ${SCENARIO_EXTENSIONS.join(', ')}; confirm-sim init writes one`);
+}
+
+/** Parses and validates scenario text; every schema error becomes one line "file: /pointer: problem". */
+export function parseScenario(text: string, file: string): Scenario {
+  const value = parseScenarioText(text, file);
+  const errors = scenarioErrors(value);
+  if (errors.length > 0) throw new UsageError(errors.map((error) => `${file}: ${error}`).join('\n'));
+  return value as Scenario;
+}
+
+export async function readScenarioFile(file: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new UsageError(`--scenario ${file}: cannot read it (${code}); check the path, or create one with confirm-sim init`);
+  }
+  return parseScenario(text, file);
+}
+
+/** The webhook secret from the environment variable `name`; `what` names where the name came from. */
+export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): WebhookSecret {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new UsageError(`${what}: the environment variable ${name} is not set; export it with the whsec_... webhook secret`);
+  }
+  return parseWebhookSecret(value, `${what} (${name})`);
+}
+
+/** The check options a scenario describes; the CLI lays its flags over them. */
+export function scenarioCheckOptions(scenario: Scenario, env: NodeJS.ProcessEnv, file: string): Partial<CheckOptions> {
+  const options: Partial<CheckOptions> = {};
+  const { target = {}, product = {}, budgets = {} } = scenario;
+  if (target.url !== undefined) options.url = target.url;
+  if (target.dialect !== undefined) options.dialect = target.dialect;
+  if (target.secretEnv !== undefined) options.secret = secretFromEnv(env, target.secretEnv, `${file}: /target/secretEnv`);
+  if (target.timeout !== undefined) options.timeoutMs = parseDuration(target.timeout, `${file}: /target/timeout`);
+  if (scenario.hooks !== undefined) options.hooks = { ...scenario.hooks };
+  options.product = { ...product, priceKnown: product.price !== undefined };
+  if (budgets.p99 !== undefined) options.p99BudgetMs = parseDuration(budgets.p99, `${file}: /budgets/p99`);
+  if (budgets.release !== undefined) options.releaseBudgetMs = parseDuration(budgets.release, `${file}: /budgets/release`);
+  if (scenario.strict !== undefined) options.strict = scenario.strict;
+  const skipReasons: Partial<Record<CaseName, string>> = {};
+  (scenario.cases ?? []).forEach((entry, index) => {
+    if (entry.skip === true || typeof entry.skip === 'string') {
+      skipReasons[entry.name] = typeof entry.skip === 'string' ? entry.skip : `skipped by ${file}`;
+    }
+    if (entry.connections !== undefined) options.load = { ...options.load, connections: entry.connections };
+    if (entry.duration !== undefined) {
+      options.load = { ...options.load, durationMs: parseDuration(entry.duration, `${file}: /cases/${index}/duration`) };
+    }
+    if (entry.buyers !== undefined) options.burst = { ...options.burst, buyers: entry.buyers };
+    if (entry.stock !== undefined) options.burst = { ...options.burst, stock: entry.stock };
+  });
+  options.skipReasons = skipReasons;
+  return options;
+}
