@@ -3,6 +3,7 @@ import { UsageError, ExitCode } from './util/errors.js';
 import type { CliContext, RegisterCommand } from './commands/context.js';
 // One import per command; register it in COMMANDS below.
 // commands:imports
+import { registerDemo } from './commands/demo.js';
 import { registerBurst } from './commands/burst.js';
 import { registerMerge } from './commands/merge.js';
 import { registerCheck } from './commands/check.js';
@@ -15,6 +16,7 @@ const VERSION = '0.1.0';
 
 const COMMANDS: RegisterCommand[] = [
   // commands:list
+  registerDemo,
   registerBurst,
   registerMerge,
   registerCheck,

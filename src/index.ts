@@ -6,6 +6,7 @@ export { UsageError, ExitCode } from './util/errors.js';
 export { parseDuration } from './util/duration.js';
 export { main } from './cli.js';
 // library:exports
+export * from './demo/index.js';
 export * from './load/index.js';
 export * from './oracle/index.js';
 export * from './contract/index.js';

@@ -1,0 +1,43 @@
+import { runDemo, DEMO_DEFAULTS, type DemoEvents } from '../demo/index.js';
+import { parseFlaw } from '../merchants/index.js';
+import { parseDialect } from '../protocol/index.js';
+import { terminalChalk } from '../reporters/fire-terminal.js';
+import { attachDemoProgress, formatDemo } from '../reporters/demo-terminal.js';
+import { parseWholeNumber } from '../load/options.js';
+import { TypedEmitter } from '../util/events.js';
+import { ExitCode } from '../util/errors.js';
+import type { RegisterCommand } from './context.js';
+
+interface DemoFlags {
+  flaw: string;
+  dialect: string;
+  buyers: string;
+  stock: string;
+  json?: boolean;
+}
+
+export const registerDemo: RegisterCommand = (program, context) => {
+  program
+    .command('demo')
+    .description('run fire, burst and check against a correct and a flawed sample merchant, side by side')
+    .option('--flaw <flaw>', 'the bug the second merchant has: race, double, lenient, slow or leak', DEMO_DEFAULTS.flaw)
+    .option('--dialect <dialect>', 'confirm dialect for every request (V2 ones are signed with a throwaway secret)', DEMO_DEFAULTS.dialect)
+    .option('--buyers <n>', 'buyers in the burst', String(DEMO_DEFAULTS.buyers))
+    .option('--stock <n>', 'units on sale', String(DEMO_DEFAULTS.stock))
+    .option('--json', 'print the whole result (both merchants\' fire, burst and check results) as JSON')
+    .action(async (flags: DemoFlags) => {
+      const options = {
+        flaw: parseFlaw(flags.flaw),
+        dialect: parseDialect(flags.dialect),
+        buyers: parseWholeNumber(flags.buyers, '--buyers', 1, 100_000),
+        stock: parseWholeNumber(flags.stock, '--stock', 1, 100_000),
+        signal: context.signal,
+      };
+      const style = terminalChalk(context.stdout, context.env);
+      const events = new TypedEmitter<DemoEvents>();
+      if (!flags.json && context.stdout.isTTY) attachDemoProgress(events, context.stdout, style);
+      const result = await runDemo(options, events);
+      context.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatDemo(result, style));
+      context.setExitCode(result.ok ? ExitCode.ok : ExitCode.failed);
+    });
+};
