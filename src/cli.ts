@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError, ExitCode } from './util/errors.js';
-import type { CliContext, RegisterCommand } from './commands/context.js';
+import type { CliContext, RegisterCommand } from './cli-context.js';
 // One import per command; register it in COMMANDS below.
 // commands:imports
 import { registerDemo } from './commands/demo.js';

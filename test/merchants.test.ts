@@ -452,7 +452,7 @@ test('the CLI refuses bad values with exit 2 and one line', async (t) => {
     [['--port', 'abc'], /--port: "abc" is not a whole number/],
     [['--hold', 'soon'], /--hold: "soon" is not a duration/],
     [['--secret', 'whsec_not base64!'], /--secret: the secret is not valid base64/],
-    [['--secret-env', 'CONFIRM_SIM_TEST_UNSET'], /CONFIRM_SIM_TEST_UNSET is empty or not set/],
+    [['--secret-env', 'CONFIRM_SIM_TEST_UNSET'], /CONFIRM_SIM_TEST_UNSET is not set/],
     [['--port', new URL(busy.url).port], /already in use/],
   ];
   for (const [args, message] of cases) {

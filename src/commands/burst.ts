@@ -1,10 +1,6 @@
-import { DIALECTS, parseDialect, parseWebhookSecret, DEFAULT_TIMEOUT_MS } from '../protocol/index.js';
-import type { WebhookSecret } from '../protocol/index.js';
+import { DIALECTS, parseDialect, DEFAULT_TIMEOUT_MS } from '../protocol/index.js';
 import {
   runBurst,
-  parseWholeNumber,
-  parsePositiveNumber,
-  parseFraction,
   parseShard,
   parseStartAt,
   parseHeader,
@@ -14,13 +10,14 @@ import {
 } from '../load/index.js';
 import type { BurstEvents, BurstOptions, BurstReport } from '../load/index.js';
 import { attachBurstProgress, formatBurstSummary } from '../reporters/burst-terminal.js';
-import { terminalChalk } from '../reporters/fire-terminal.js';
+import { terminalChalk } from '../reporters/style.js';
 import { writeJson, writesToStream } from '../reporters/json.js';
-import { UsageError, ExitCode } from '../util/errors.js';
+import { ExitCode } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
-import { collect } from './context.js';
-import type { CliContext, RegisterCommand } from './context.js';
+import { parseFraction, parsePositiveNumber, parseWholeNumber } from '../util/numbers.js';
+import { collect, resolveSecretFlags } from '../cli-context.js';
+import type { CliContext, RegisterCommand } from '../cli-context.js';
 
 interface BurstFlags {
   buyers: string;
@@ -51,19 +48,6 @@ interface BurstFlags {
   quiet?: boolean;
 }
 
-function resolveSecret(flags: { secret?: string | undefined; secretEnv?: string | undefined }, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
-  if (flags.secret !== undefined && flags.secretEnv !== undefined) {
-    throw new UsageError('--secret and --secret-env both given; keep one (--secret-env keeps the secret out of ps and shell history)');
-  }
-  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
-  if (flags.secretEnv === undefined) return undefined;
-  const value = env[flags.secretEnv];
-  if (value === undefined || value === '') {
-    throw new UsageError(`--secret-env: the environment variable ${flags.secretEnv} is not set; export it with the whsec_... secret`);
-  }
-  return parseWebhookSecret(value, `--secret-env ${flags.secretEnv}`);
-}
-
 function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): BurstOptions {
   const headers = Object.fromEntries((flags.header ?? []).map((text) => parseHeader(text)));
   const optionalDuration = (text: string | undefined, flag: string): number | undefined =>
@@ -76,7 +60,7 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     amount: parseWholeNumber(flags.amount, '--amount', 0),
     merchantUid: flags.merchantUid,
     runId: flags.runId,
-    secret: resolveSecret(flags, env),
+    secret: resolveSecretFlags(flags, env),
     headers,
     timeoutMs: parseDuration(flags.timeout, '--timeout'),
     strandedWaitMs: parseDuration(flags.strandedWait, '--stranded-wait'),

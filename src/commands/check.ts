@@ -1,15 +1,15 @@
 import { Option } from 'commander';
-import { DIALECTS, parseDialect, parseWebhookSecret, type WebhookSecret } from '../protocol/index.js';
+import { DIALECTS, parseDialect } from '../protocol/index.js';
 import { CheckRunner, selectCases, type CheckOptions, type CheckResult, type MerchantHookUrls } from '../contract/index.js';
-import { readScenarioFile, scenarioCheckOptions, secretFromEnv } from '../scenario/index.js';
-import { parseWholeNumber } from '../merchants/numbers.js';
+import { readScenarioFile, scenarioCheckOptions } from '../scenario/index.js';
+import { parseWholeNumber } from '../util/numbers.js';
 import { attachCheckTerminal, formatCaseList } from '../reporters/check-terminal.js';
-import { terminalChalk } from '../reporters/fire-terminal.js';
+import { terminalChalk } from '../reporters/style.js';
 import { writeJson, writeReport, writesToStream, type ReportDestination } from '../reporters/json.js';
 import { renderJunit } from '../reporters/junit.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import { collect, type CliContext, type RegisterCommand } from './context.js';
+import { collect, resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface CheckFlags {
   scenario?: string;
@@ -94,14 +94,6 @@ function parsePattern(text: string | undefined, flag: string): RegExp | undefine
   }
 }
 
-function resolveSecret(flags: CheckFlags, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
-  if (flags.secret !== undefined && flags.secretEnv !== undefined) {
-    throw new UsageError('--secret and --secret-env both given; keep one (--secret-env keeps the secret out of ps and shell history)');
-  }
-  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
-  return flags.secretEnv === undefined ? undefined : secretFromEnv(env, flags.secretEnv, '--secret-env');
-}
-
 /** The scenario file's options with the flags laid over them: a flag always wins. */
 async function resolveOptions(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<CheckOptions> {
   const base = flags.scenario === undefined ? {} : scenarioCheckOptions(await readScenarioFile(flags.scenario), context.env, flags.scenario);
@@ -124,7 +116,7 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
     ...base,
     url: target,
     dialect: flags.dialect === undefined ? base.dialect : parseDialect(flags.dialect),
-    secret: resolveSecret(flags, context.env) ?? base.secret,
+    secret: resolveSecretFlags(flags, context.env) ?? base.secret,
     hooks,
     product,
     timeoutMs: flags.timeout === undefined ? base.timeoutMs : parseDuration(flags.timeout, '--timeout'),

@@ -1,12 +1,12 @@
 import { runDemo, DEMO_DEFAULTS, type DemoEvents } from '../demo/index.js';
 import { parseFlaw } from '../merchants/index.js';
 import { parseDialect } from '../protocol/index.js';
-import { terminalChalk } from '../reporters/fire-terminal.js';
+import { terminalChalk } from '../reporters/style.js';
 import { attachDemoProgress, formatDemo } from '../reporters/demo-terminal.js';
-import { parseWholeNumber } from '../load/options.js';
+import { parseWholeNumber } from '../util/numbers.js';
 import { TypedEmitter } from '../util/events.js';
 import { ExitCode } from '../util/errors.js';
-import type { RegisterCommand } from './context.js';
+import type { RegisterCommand } from '../cli-context.js';
 
 interface DemoFlags {
   flaw: string;

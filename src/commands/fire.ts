@@ -1,10 +1,11 @@
-import { DIALECTS, DEFAULT_TIMEOUT_MS, parseDialect, parseWebhookSecret, type ConfirmOrder, type WebhookSecret } from '../protocol/index.js';
+import { DIALECTS, DEFAULT_TIMEOUT_MS, parseDialect, type ConfirmOrder } from '../protocol/index.js';
 import { fireConfirm, type FireEvents, type FireResult } from '../fire/index.js';
-import { formatFireOutcome, formatFireRequest, terminalChalk } from '../reporters/fire-terminal.js';
+import { formatFireOutcome, formatFireRequest } from '../reporters/fire-terminal.js';
+import { terminalChalk } from '../reporters/style.js';
 import { UsageError, ExitCode } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
-import { collect, type CliContext, type RegisterCommand } from './context.js';
+import { collect, resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface FireFlags {
   dialect: string;
@@ -50,19 +51,6 @@ function parseExpectation(text: string): Expectation {
   throw new UsageError(`--expect: "${text}" is not a verdict; use --expect proceed or --expect fail`);
 }
 
-function resolveSecret(flags: FireFlags, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
-  if (flags.secret !== undefined && flags.secretEnv !== undefined) {
-    throw new UsageError('--secret and --secret-env both given; keep one (--secret-env keeps the secret out of ps and shell history)');
-  }
-  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
-  if (flags.secretEnv === undefined) return undefined;
-  const value = env[flags.secretEnv];
-  if (value === undefined || value === '') {
-    throw new UsageError(`--secret-env: the environment variable ${flags.secretEnv} is not set; export it with the whsec_... secret`);
-  }
-  return parseWebhookSecret(value, `--secret-env ${flags.secretEnv}`);
-}
-
 function orderFrom(flags: FireFlags): Partial<ConfirmOrder> {
   const order: Partial<ConfirmOrder> = {};
   if (flags.merchantUid !== undefined) order.merchantUid = flags.merchantUid;
@@ -86,7 +74,7 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
       url,
       dialect: parseDialect(flags.dialect),
       order: orderFrom(flags),
-      secret: resolveSecret(flags, context.env),
+      secret: resolveSecretFlags(flags, context.env),
       headers: parseHeaders(flags.header ?? []),
       body: flags.data,
       timeoutMs,

@@ -9,12 +9,12 @@ import {
   DEFAULT_TOKEN_TTL_SECONDS,
   startGateway,
 } from '../gateway/index.js';
-import { parseWholeNumber } from '../merchants/numbers.js';
-import { terminalChalk } from '../reporters/fire-terminal.js';
+import { parseWholeNumber } from '../util/numbers.js';
+import { terminalChalk } from '../reporters/style.js';
 import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-terminal.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import type { CliContext, RegisterCommand } from './context.js';
+import type { CliContext, RegisterCommand } from '../cli-context.js';
 
 interface GatewayFlags {
   host: string;

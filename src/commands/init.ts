@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { renderStarter, STARTER_FORMATS, type StarterFormat } from '../scenario/index.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import type { CliContext, RegisterCommand } from './context.js';
+import type { CliContext, RegisterCommand } from '../cli-context.js';
 
 interface InitFlags {
   format?: string;

@@ -1,21 +1,20 @@
 import { once } from 'node:events';
 import { Option } from 'commander';
-import { parseWebhookSecret, type WebhookSecret } from '../protocol/signing.js';
 import { parseDuration } from '../util/duration.js';
-import { ExitCode, UsageError } from '../util/errors.js';
+import { ExitCode } from '../util/errors.js';
 import { FLAWS, parseFlaw } from '../merchants/flaws.js';
-import { parseWholeNumber } from '../merchants/numbers.js';
+import { parseWholeNumber } from '../util/numbers.js';
 import { startMerchant } from '../merchants/server.js';
+import { terminalChalk } from '../reporters/style.js';
 import {
-  colourFor,
   formatConfirm,
   formatStarted,
   formatStopped,
   startedLine,
   type MerchantConfirmLine,
   type MerchantStoppedLine,
-} from '../merchants/reporter.js';
-import type { CliContext, RegisterCommand } from './context.js';
+} from '../reporters/merchant-terminal.js';
+import { resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface MerchantFlags {
   host: string;
@@ -31,20 +30,10 @@ interface MerchantFlags {
   json?: boolean;
 }
 
-function readSecret(flags: MerchantFlags, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
-  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
-  if (flags.secretEnv === undefined) return undefined;
-  const value = env[flags.secretEnv];
-  if (!value) {
-    throw new UsageError(`--secret-env: the environment variable ${flags.secretEnv} is empty or not set; export it first`);
-  }
-  return parseWebhookSecret(value, `--secret-env ${flags.secretEnv}`);
-}
-
 async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<void> {
   const price = parseWholeNumber(flags.price, '--price', 0);
   const holdMs = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
-  const secret = readSecret(flags, context.env);
+  const secret = resolveSecretFlags(flags, context.env);
   const merchant = await startMerchant({
     host: flags.host,
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
@@ -55,7 +44,7 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     openOrders: flags.openOrders ?? false,
     holdMs,
   });
-  const colour = colourFor(context.stdout, context.env);
+  const colour = terminalChalk(context.stdout, context.env);
   const print = (text: string): void => {
     context.stdout.write(text);
   };

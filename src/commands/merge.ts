@@ -1,6 +1,6 @@
 import { mergeBurstReports, readBurstReport } from '../load/index.js';
 import { deliverBurstReport } from './burst.js';
-import type { RegisterCommand } from './context.js';
+import type { RegisterCommand } from '../cli-context.js';
 
 interface MergeFlags {
   json?: string;

@@ -1,5 +1,4 @@
 import {
-  DEFAULT_TIMEOUT_MS,
   DIALECTS,
   isV2,
   type Dialect,

@@ -2,9 +2,6 @@ export { runBurst } from './burst.js';
 export type { BurstRunHooks } from './burst.js';
 export {
   resolveBurstPlan,
-  parseWholeNumber,
-  parsePositiveNumber,
-  parseFraction,
   parseShard,
   parseStartAt,
   parseHeader,

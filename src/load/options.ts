@@ -95,33 +95,6 @@ export interface BurstPlan {
   ledgerPath: string | null;
 }
 
-export function parseWholeNumber(text: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `between ${min} and ${max}`;
-    throw new UsageError(`${flag}: "${text}" is not a whole number ${range}`);
-  }
-  return value;
-}
-
-export function parsePositiveNumber(text: string, flag: string): number {
-  const value = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`${flag}: "${text}" is not a positive number`);
-  }
-  return value;
-}
-
-/** A fraction 0..1, also accepted as a percentage ("5%"). */
-export function parseFraction(text: string, flag: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
-  const value = match ? Number(match[1]) / (match[2] === '%' ? 100 : 1) : Number.NaN;
-  if (!Number.isFinite(value) || value < 0 || value > 1) {
-    throw new UsageError(`${flag}: "${text}" is not a fraction between 0 and 1 (e.g. 0.05 or 5%)`);
-  }
-  return value;
-}
-
 /** "i/n" with 0 <= i < n, matching a Kubernetes Indexed Job's 0-based JOB_COMPLETION_INDEX. */
 export function parseShard(text: string, flag = '--shard'): ShardSpec {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);

@@ -8,7 +8,7 @@ import type { WebhookSecret } from '../protocol/signing.js';
 import { UsageError } from '../util/errors.js';
 import { TypedEmitter } from '../util/events.js';
 import { parseFlaw, type Flaw } from './flaws.js';
-import { requireMilliseconds, requireWholeNumber } from './numbers.js';
+import { requireMilliseconds, requireWholeNumber } from '../util/numbers.js';
 import { Shop, type PaymentStatus } from './shop.js';
 import { SignatureGuard } from './signature.js';
 import { abortableByAll } from './abort.js';

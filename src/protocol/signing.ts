@@ -31,6 +31,18 @@ export function parseWebhookSecret(text: string, what = '--secret'): WebhookSecr
   return { key, masked: maskSecret(trimmed) };
 }
 
+/**
+ * Reads a secret from the environment variable `name`, the way CI systems hand secrets over; `what` names
+ * the flag or scenario field in the error.
+ */
+export function webhookSecretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): WebhookSecret {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new UsageError(`${what}: the environment variable ${name} is not set; export it with the whsec_... webhook secret`);
+  }
+  return parseWebhookSecret(value, `${what} (${name})`);
+}
+
 /** `whsec_****` plus nothing of the key, so reports can say a secret was used without leaking it. */
 export function maskSecret(secret: string): string {
   return secret.startsWith(SECRET_PREFIX) ? `${SECRET_PREFIX}****` : '****';

@@ -1,20 +1,10 @@
-import chalk, { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { isV2 } from '../protocol/index.js';
 import { formatMs } from '../util/duration.js';
 import type { FireRequest, FireResult } from '../fire/index.js';
 
 /** How much of a body the terminal shows; the full text is in --json. */
 export const DISPLAY_BODY_BYTES = 2 * 1024;
-
-/** Colour only for a person at a terminal: never in pipes or CI logs, never when NO_COLOR is set. */
-export function terminalChalk(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): ChalkInstance {
-  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  const wanted = !noColor && (forced || stream.isTTY === true);
-  // chalk's own level reflects process.stdout, which is not the stream being written when run in-process.
-  const level: ColorSupportLevel = wanted ? (chalk.level === 0 ? 1 : chalk.level) : 0;
-  return new Chalk({ level });
-}
 
 /**
  * Control characters from a merchant's body could move the cursor or recolour the user's terminal, so they

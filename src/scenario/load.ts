@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
-import { parseWebhookSecret, type WebhookSecret } from '../protocol/index.js';
+import { webhookSecretFromEnv } from '../protocol/index.js';
 import type { CaseName, CheckOptions } from '../contract/types.js';
 import { parseDuration } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
@@ -52,22 +52,13 @@ export async function readScenarioFile(file: string): Promise<Scenario> {
   return parseScenario(text, file);
 }
 
-/** The webhook secret from the environment variable `name`; `what` names where the name came from. */
-export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): WebhookSecret {
-  const value = env[name];
-  if (value === undefined || value === '') {
-    throw new UsageError(`${what}: the environment variable ${name} is not set; export it with the whsec_... webhook secret`);
-  }
-  return parseWebhookSecret(value, `${what} (${name})`);
-}
-
 /** The check options a scenario describes; the CLI lays its flags over them. */
 export function scenarioCheckOptions(scenario: Scenario, env: NodeJS.ProcessEnv, file: string): Partial<CheckOptions> {
   const options: Partial<CheckOptions> = {};
   const { target = {}, product = {}, budgets = {} } = scenario;
   if (target.url !== undefined) options.url = target.url;
   if (target.dialect !== undefined) options.dialect = target.dialect;
-  if (target.secretEnv !== undefined) options.secret = secretFromEnv(env, target.secretEnv, `${file}: /target/secretEnv`);
+  if (target.secretEnv !== undefined) options.secret = webhookSecretFromEnv(env, target.secretEnv, `${file}: /target/secretEnv`);
   if (target.timeout !== undefined) options.timeoutMs = parseDuration(target.timeout, `${file}: /target/timeout`);
   if (scenario.hooks !== undefined) options.hooks = { ...scenario.hooks };
   options.product = { ...product, priceKnown: product.price !== undefined };

@@ -1,7 +1,7 @@
-import { Chalk, supportsColor, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { formatMs } from '../util/duration.js';
-import { FLAW_DESCRIPTIONS, type Flaw } from './flaws.js';
-import type { MerchantConfirmEvent, RunningMerchant } from './server.js';
+import { FLAW_DESCRIPTIONS, type Flaw } from '../merchants/flaws.js';
+import type { MerchantConfirmEvent, RunningMerchant } from '../merchants/server.js';
 
 /** What `confirm-sim merchant` prints; with --json, each is one JSON line told apart by `type`. */
 export interface MerchantStartedLine {
@@ -57,12 +57,6 @@ export function startedLine(merchant: RunningMerchant, settings: MerchantSetting
     holdMs: settings.holdMs,
     signatures: settings.maskedSecret,
   };
-}
-
-/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
-export function colourFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): ChalkInstance {
-  const wanted = stream.isTTY === true && !env.NO_COLOR;
-  return new Chalk({ level: wanted ? (supportsColor ? supportsColor.level : 1) : 0 });
 }
 
 export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance): string {

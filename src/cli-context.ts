@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { parseWebhookSecret, webhookSecretFromEnv, type WebhookSecret } from './protocol/signing.js';
+import { UsageError } from './util/errors.js';
 
 /**
  * What a command needs from the outside world. Passing it in, instead of reaching for `process`, lets tests
@@ -19,4 +21,18 @@ export type RegisterCommand = (program: Command, context: CliContext) => void;
 /** Commander collects repeatable options through a reducer like this one. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** The `--secret` / `--secret-env` pair every signing command offers. */
+export interface SecretFlags {
+  secret?: string | undefined;
+  secretEnv?: string | undefined;
+}
+
+export function resolveSecretFlags(flags: SecretFlags, env: NodeJS.ProcessEnv): WebhookSecret | undefined {
+  if (flags.secret !== undefined && flags.secretEnv !== undefined) {
+    throw new UsageError('--secret and --secret-env both given; keep one (--secret-env keeps the secret out of ps and shell history)');
+  }
+  if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
+  return flags.secretEnv === undefined ? undefined : webhookSecretFromEnv(env, flags.secretEnv, '--secret-env');
 }

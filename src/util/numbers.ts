@@ -22,3 +22,21 @@ export function parseWholeNumber(text: string, what: string, min: number, max?: 
   }
   return requireWholeNumber(Number(text), what, min, max);
 }
+
+export function parsePositiveNumber(text: string, flag: string): number {
+  const value = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${flag}: "${text}" is not a positive number`);
+  }
+  return value;
+}
+
+/** A fraction 0..1, also accepted as a percentage ("5%"). */
+export function parseFraction(text: string, flag: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  const value = match ? Number(match[1]) / (match[2] === '%' ? 100 : 1) : Number.NaN;
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new UsageError(`${flag}: "${text}" is not a fraction between 0 and 1 (e.g. 0.05 or 5%)`);
+  }
+  return value;
+}
