@@ -3,6 +3,7 @@
  */
 export * from './protocol/index.js';
 export { UsageError, ExitCode } from './util/errors.js';
+export { TypedEmitter } from './util/events.js';
 export { parseDuration } from './util/duration.js';
 export { main } from './cli.js';
 // library:exports

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { makeParentDirectory } from '../util/files.js';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { renderStarter, STARTER_FORMATS, type StarterFormat } from '../scenario/index.js';
 import { ExitCode, UsageError } from '../util/errors.js';
@@ -31,7 +32,7 @@ async function runInit(flags: InitFlags, context: CliContext): Promise<void> {
   const schemaPath = relative(dirname(resolve(out)), resolve(INSTALLED_SCHEMA)).split(sep).join('/');
   const text = renderStarter(format, schemaPath.startsWith('.') ? schemaPath : `./${schemaPath}`);
   try {
-    await mkdir(dirname(resolve(out)), { recursive: true });
+    await makeParentDirectory(resolve(out));
     // 'wx' fails when the file exists, so a second init never clobbers a scenario someone has edited.
     await writeFile(out, text, { encoding: 'utf8', flag: flags.force ? 'w' : 'wx' });
   } catch (error) {

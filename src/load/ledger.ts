@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open } from 'node:fs/promises';
+import { makeParentDirectory } from '../util/files.js';
 import { UsageError } from '../util/errors.js';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
@@ -36,7 +36,7 @@ const LINES_PER_WRITE = 2000;
 /** Creates (or truncates) an output file before the run, so a bad path fails at once, not after the burst. */
 export async function ensureWritable(path: string, flag: string): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeParentDirectory(path);
     await (await open(path, 'w')).close();
   } catch (error) {
     throw new UsageError(`${flag}: cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); give a writable path`);

@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { makeParentDirectory } from '../util/files.js';
 
 /** Where a report goes: a file, or the stream (stdout) when no path or "-" is given. */
 export interface ReportDestination {
@@ -18,7 +18,7 @@ export async function writeReport(text: string, destination: ReportDestination):
     destination.stream.write(text);
     return;
   }
-  await mkdir(dirname(path), { recursive: true });
+  await makeParentDirectory(path);
   await writeFile(path, text, 'utf8');
 }
 
