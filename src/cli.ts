@@ -1,29 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError, ExitCode } from './util/errors.js';
 import type { CliContext, RegisterCommand } from './cli-context.js';
-// One import per command; register it in COMMANDS below.
-// commands:imports
 import { registerDemo } from './commands/demo.js';
+import { registerFire } from './commands/fire.js';
 import { registerBurst } from './commands/burst.js';
 import { registerMerge } from './commands/merge.js';
 import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
-import { registerGateway } from './commands/gateway.js';
 import { registerMerchant } from './commands/merchant.js';
-import { registerFire } from './commands/fire.js';
+import { registerGateway } from './commands/gateway.js';
 
-const VERSION = '0.1.0';
+const { version: VERSION } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/** In the order `--help` lists them: the demo first, then the gateway's calls, then the simulators. */
 const COMMANDS: RegisterCommand[] = [
-  // commands:list
   registerDemo,
+  registerFire,
   registerBurst,
   registerMerge,
   registerCheck,
   registerInit,
-  registerGateway,
   registerMerchant,
-  registerFire,
+  registerGateway,
 ];
 
 export interface MainOptions {
@@ -47,7 +46,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     // First Ctrl-C asks the running command to stop and report; a second one kills at once.
     const controller = new AbortController();
     const onSignal = (): void => {
-      if (controller.signal.aborted) process.exit(130);
+      if (controller.signal.aborted) process.exit(ExitCode.interrupted);
       controller.abort();
     };
     process.on('SIGINT', onSignal);

@@ -95,7 +95,7 @@ export async function deliverBurstReport(
   if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout });
   const summary = formatBurstSummary(report, style);
   summaryStream.write(flags.quiet ? `${summary.split('\n')[0]}\n` : summary);
-  context.setExitCode(report.verdict.pass ? ExitCode.ok : ExitCode.failed);
+  context.setExitCode(report.interrupted ? ExitCode.interrupted : report.verdict.pass ? ExitCode.ok : ExitCode.failed);
 }
 
 async function runBurstCommand(url: string, flags: BurstFlags, context: CliContext): Promise<void> {

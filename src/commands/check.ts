@@ -149,13 +149,13 @@ async function runCheckCommand(url: string | undefined, flags: CheckFlags, conte
   const result = await runner.run();
   await writeFileReports(plan, result);
   if (result.interrupted) context.stderr.write('confirm-sim: interrupted; the report covers the cases that ran\n');
-  context.setExitCode(result.interrupted ? 130 : result.ok ? ExitCode.ok : ExitCode.failed);
+  context.setExitCode(result.interrupted ? ExitCode.interrupted : result.ok ? ExitCode.ok : ExitCode.failed);
 }
 
 export const registerCheck: RegisterCommand = (program, context) => {
   program
     .command('check')
-    .description("Run the contract suite against a merchant's confirm endpoint (exit 0 all kept, 1 a case failed, 2 usage)")
+    .description("run the contract suite against a merchant's confirm endpoint (exit 0 all kept, 1 a case failed, 2 usage)")
     .argument('[url]', "the merchant's confirm URL (or target.url in --scenario)")
     .option('--scenario <file>', 'a scenario file (.yaml, .yml or .json; confirm-sim init writes one); flags override it')
     .option('--dialect <dialect>', `confirm body and signing: ${DIALECTS.join(', ')} (default: v1)`)

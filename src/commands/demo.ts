@@ -38,6 +38,6 @@ export const registerDemo: RegisterCommand = (program, context) => {
       if (!flags.json && context.stdout.isTTY) attachDemoProgress(events, context.stdout, style);
       const result = await runDemo(options, events);
       context.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatDemo(result, style));
-      context.setExitCode(result.ok ? ExitCode.ok : ExitCode.failed);
+      context.setExitCode(result.interrupted ? ExitCode.interrupted : result.ok ? ExitCode.ok : ExitCode.failed);
     });
 };

@@ -84,7 +84,7 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
   } catch (error) {
     if (!context.signal.aborted || error instanceof UsageError) throw error;
     context.stderr.write('confirm-sim: interrupted before the merchant answered\n');
-    context.setExitCode(130);
+    context.setExitCode(ExitCode.interrupted);
     return;
   }
 

@@ -49,7 +49,7 @@ async function runInit(flags: InitFlags, context: CliContext): Promise<void> {
 export const registerInit: RegisterCommand = (program, context) => {
   program
     .command('init')
-    .description('Write a starter scenario file for confirm-sim check, every field explained')
+    .description('write a starter scenario file for confirm-sim check, every field explained')
     .option('--format <format>', 'yaml (with comments) or json (with $schema); default: from --out, else yaml')
     .option('--out <path>', 'where to write it (default: confirm-sim.yaml, or confirm-sim.json)')
     .option('--force', 'overwrite an existing file')

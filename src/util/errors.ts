@@ -12,4 +12,6 @@ export const ExitCode = {
   ok: 0,
   failed: 1,
   usage: 2,
+  /** Stopped by Ctrl-C or SIGTERM, as shells report a SIGINT death; partial reports are still written. */
+  interrupted: 130,
 } as const;

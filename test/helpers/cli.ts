@@ -38,10 +38,19 @@ export const BIN_PATH = fileURLToPath(new URL('../../../bin/confirm-sim.js', imp
 /** Runs the real binary in a child process, for what only a process shows (signals, exit codes, TTY-less CI). */
 export function spawnCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    onSpawn?: (child: ReturnType<typeof spawn>) => void;
+    /** Runs the CLI under `ulimit -n` of this many open files. */
+    openFileLimit?: number;
+  } = {},
 ): Promise<CliRun> {
+  const [command, commandArgs] =
+    options.openFileLimit === undefined
+      ? [process.execPath, [BIN_PATH, ...args]]
+      : ['sh', ['-c', `ulimit -n ${options.openFileLimit} && exec "${process.execPath}" "${BIN_PATH}" "$@"`, 'sh', ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN_PATH, ...args], {
+    const child = spawn(command, commandArgs, {
       env: options.env ?? { ...process.env, NO_COLOR: '1', CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
