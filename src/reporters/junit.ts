@@ -3,9 +3,14 @@ import type { Builder } from 'junit-report-builder';
 import type { CheckResult } from '../contract/index.js';
 import { caseLabel } from '../contract/index.js';
 
-// The package's types declare an ES default export, but under Node's ESM its CommonJS entry hands over
-// module.exports, which is the builder itself; requiring it gives the value the types describe.
-const junitBuilder = createRequire(import.meta.url)('junit-report-builder') as Builder;
+/**
+ * The package's types declare an ES default export, but under Node's ESM its CommonJS entry hands over
+ * module.exports, which is the builder itself; requiring it gives the value the types describe. Required on
+ * first use, not at import: it weighs ~24 MB (lodash, xmlbuilder) that every other command would carry.
+ */
+function junitBuilder(): Builder {
+  return createRequire(import.meta.url)('junit-report-builder') as Builder;
+}
 
 const CLASS_NAME = 'confirm-sim.check';
 
@@ -15,7 +20,7 @@ const CLASS_NAME = 'confirm-sim.check';
  * <failure> with the message for failed cases and <skipped/> with the reason in system-out for skipped ones.
  */
 export function renderJunit(result: CheckResult): string {
-  const builder = junitBuilder.newBuilder();
+  const builder = junitBuilder().newBuilder();
   const suite = builder
     .testSuite()
     .name(`confirm-sim check ${result.target.url}`)
