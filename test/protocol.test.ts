@@ -11,6 +11,7 @@ import {
   parseConfirmBody,
   DIALECTS,
   v1FailReason,
+  redactHeaderValue,
 } from '../src/protocol/index.js';
 
 const order = {
@@ -93,4 +94,14 @@ test('the gateway proceeds on exactly 200 and records the documented fail reason
   const timeout = decide('v1', { kind: 'no-answer', error: 'timeout', message: 'x' });
   assert.equal(timeout.proceed, false);
   assert.match(timeout.explanation, /timeout/);
+});
+
+test('credentials in headers are masked wherever they travel', () => {
+  for (const name of ['Authorization', 'Proxy-Authorization', 'Cookie', 'Set-Cookie', 'X-ImpTokenHeader', 'X-Api-Key', 'X-Shop-Secret', 'X-Access-Token']) {
+    assert.equal(redactHeaderValue(name, 'Bearer abc123'), '****', name);
+  }
+  assert.equal(redactHeaderValue('webhook-signature', 'v1,abc= v1,def='), 'v1,**** v1,****');
+  assert.equal(redactHeaderValue('x-note', 'uses whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), 'uses whsec_****');
+  assert.equal(redactHeaderValue('content-type', 'application/json'), 'application/json');
+  assert.equal(redactHeaderValue('webhook-id', 'msg_1'), 'msg_1');
 });

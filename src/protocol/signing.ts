@@ -80,12 +80,14 @@ export function signWebhook(secret: WebhookSecret, body: string, options: SignOp
   };
 }
 
+// Authorization, Proxy-Authorization, Cookie, Set-Cookie, the gateway's X-ImpTokenHeader, X-Api-Key,
+// anything-token / -secret / -key: every way a credential travels in a header.
+const CREDENTIAL_HEADER = /authorization|cookie|token|secret|api-?key|-key$/;
+
 /** Masks a header value for display when it carries a credential. */
 export function redactHeaderValue(name: string, value: string): string {
   const lower = name.toLowerCase();
   if (lower === 'webhook-signature') return value.replace(/(v1,)[A-Za-z0-9+/=]+/g, '$1****');
-  if (lower === 'authorization' || lower === 'cookie' || lower.includes('secret') || lower.includes('api-key')) {
-    return '****';
-  }
+  if (CREDENTIAL_HEADER.test(lower)) return '****';
   return value.replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_****');
 }
