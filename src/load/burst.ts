@@ -4,6 +4,7 @@ import { UsageError } from '../util/errors.js';
 import { formatMs } from '../util/duration.js';
 import type { BurstOptions, BurstPlan } from './options.js';
 import { resolveBurstPlan } from './options.js';
+import { isV2 } from '../protocol/dialects.js';
 import { MerchantUidTemplate, sendsTwice, sliceOf, wholeRun } from './schedule.js';
 import type { SliceSpec } from './schedule.js';
 import { COUNTER_SLOTS, Counter, SliceEngine } from './engine.js';
@@ -126,6 +127,13 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
     events.emit('warning', warning);
   };
   const phase = (name: BurstPhase, detail: string): void => events.emit('phase', { phase: name, detail });
+
+  if (plan.secretKey !== null && !isV2(plan.dialect)) {
+    warn({
+      code: 'secret-unused',
+      message: `the secret was not used: V1 confirm calls (dialect ${plan.dialect}) are not signed`,
+    });
+  }
 
   const slice = plan.shard ? sliceOf(wholeRun(plan.buyers), plan.shard.index, plan.shard.count) : wholeRun(plan.buyers);
   const requests = requestsIn(slice, plan.duplicates);

@@ -25,8 +25,16 @@ export const COUNTER_SLOTS = 8;
 
 /** Connects never run more than this many at once: a listen backlog overflow silently adds 1 s SYN retries. */
 const CONNECT_CONCURRENCY = 256;
-/** Kept of a refusal body: enough for a `reason`, never a whole error page. */
-const MAX_KEPT_BODY = 1024;
+/**
+ * Kept of a refusal body to read its `reason` / `errorMessage`: a JSON body cut short does not parse, so this
+ * is generous, but never a whole error page. Only the answer in flight on each socket holds it.
+ */
+export const MAX_KEPT_BODY = 16 * 1024;
+/** An interim 1xx answer (100 Continue, 103 Early Hints), not the final one; 101 switches protocols and is final. */
+function isInterim(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
+}
+
 /** Error codes that mean this machine ran out of something, not that the target failed. */
 const LOCAL_RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM']);
 
@@ -78,7 +86,9 @@ interface Connection {
   sentPerf: number;
   status: number;
   keepAlive: boolean;
-  body: string;
+  /** The refusal body read so far (at most MAX_KEPT_BODY bytes), decoded once the answer is complete. */
+  body: Buffer[];
+  bodyBytes: number;
   invalidHttp: boolean;
   error: NodeJS.ErrnoException | null;
 }
@@ -159,7 +169,7 @@ export class SliceEngine {
     if (this.#schedule.mode === 'burst') {
       this.#waveSize = Math.min(this.#maxConnections, this.store.requests);
       this.#prebuilt = new Array<Buffer | undefined>(this.#waveSize);
-      for (let r = 0; r < this.#waveSize; r++) this.#prebuilt[r] = this.#builder.build(this.store.globalBuyer(r));
+      for (let r = 0; r < this.#waveSize; r++) this.#prebuilt[r] = this.#requestBytes(r);
     }
   }
 
@@ -259,7 +269,8 @@ export class SliceEngine {
       sentPerf: 0,
       status: 0,
       keepAlive: true,
-      body: '',
+      body: [],
+      bodyBytes: 0,
       invalidHttp: false,
       error: null,
     };
@@ -271,11 +282,23 @@ export class SliceEngine {
       connection.keepAlive = info.shouldKeepAlive;
     };
     parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
-      if (connection.status !== 200 && connection.body.length < MAX_KEPT_BODY) {
-        connection.body += chunk.toString('utf8', offset, offset + Math.min(length, MAX_KEPT_BODY));
+      const room = MAX_KEPT_BODY - connection.bodyBytes;
+      if (connection.status !== 200 && room > 0) {
+        const kept = Buffer.from(chunk.subarray(offset, offset + Math.min(length, room)));
+        connection.body.push(kept);
+        connection.bodyBytes += kept.length;
       }
     };
-    parser[HTTPParser.kOnMessageComplete] = () => this.#answered(connection);
+    parser[HTTPParser.kOnMessageComplete] = () => {
+      // 100 Continue, 103 Early Hints...: an interim answer, the merchant's real one follows on the socket.
+      if (isInterim(connection.status)) {
+        connection.status = 0;
+        connection.body = [];
+        connection.bodyBytes = 0;
+        return;
+      }
+      this.#answered(connection);
+    };
     socket.on('connect', () => {
       connection.connected = true;
     });
@@ -336,11 +359,17 @@ export class SliceEngine {
     }, delayMs);
   }
 
+  #requestBytes(request: number): Buffer {
+    const duplicate = (this.store.arrays.flags[request]! & Flag.Duplicate) !== 0;
+    return this.#builder.build(this.store.globalBuyer(request), duplicate);
+  }
+
   #send(connection: Connection, request: number): void {
-    const bytes = this.#prebuilt[request] ?? this.#builder.build(this.store.globalBuyer(request));
+    const bytes = this.#prebuilt[request] ?? this.#requestBytes(request);
     connection.request = request;
     connection.status = 0;
-    connection.body = '';
+    connection.body = [];
+    connection.bodyBytes = 0;
     this.#busy.add(connection);
     connection.socket.write(bytes);
     const now = performance.now();
@@ -369,6 +398,9 @@ export class SliceEngine {
     const { arrays } = this.store;
     arrays.status[request] = connection.status;
     connection.request = -1;
+    const kept = connection.body;
+    connection.body = [];
+    connection.bodyBytes = 0;
     if (connection.retiredUntil > 0) {
       arrays.flags[request]! |= Flag.LateAnswer | (connection.status === 200 ? Flag.Stranded : 0);
       if (connection.status === 200) this.counters[Counter.Stranded]!++;
@@ -389,7 +421,8 @@ export class SliceEngine {
     } else if (connection.status === 200) {
       this.#settle(request, Outcome.Accepted);
     } else {
-      arrays.detail[request] = this.store.reasonFor(this.#plan.dialect, connection.status, connection.body);
+      const body = Buffer.concat(kept).toString('utf8');
+      arrays.detail[request] = this.store.reasonFor(this.#plan.dialect, connection.status, body);
       this.#settle(request, Outcome.Refused);
     }
     if (!connection.keepAlive) {
@@ -446,7 +479,8 @@ export class SliceEngine {
   /** Nothing listens any more: the remaining buyers are counted as refused connections instead of being sent. */
   #targetDown(): void {
     if (this.#targetDownAtMs !== null || this.#stopped) return;
-    this.#targetDownAtMs = this.#now();
+    // Before the barrier (connecting, nothing sent yet) there is no run time to speak of: 0 means from the start.
+    this.#targetDownAtMs = this.#barrierPerf === 0 ? 0 : Math.max(0, this.#now());
     this.#markUnsent(Outcome.ConnectionError, Flag.TargetDown);
   }
 

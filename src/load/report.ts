@@ -20,6 +20,7 @@ export const WARNING_CODES = [
   'late-start',
   'stock-differs',
   'probe-failed',
+  'secret-unused',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

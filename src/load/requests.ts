@@ -1,4 +1,4 @@
-import { buildConfirmBody } from '../protocol/dialects.js';
+import { buildConfirmBody, isV2 } from '../protocol/dialects.js';
 import type { ConfirmOrder } from '../protocol/dialects.js';
 import { impUidFor } from '../protocol/ids.js';
 import { signWebhook } from '../protocol/signing.js';
@@ -8,8 +8,11 @@ import { MerchantUidTemplate } from './schedule.js';
 
 /**
  * Turns a buyer number into the exact bytes of its confirm request. Everything per buyer (merchant_uid,
- * imp_uid, transaction id, webhook id) is derived from the run seed and the buyer number, so a duplicate is
- * a byte-identical retry, as a gateway retry would be, and nothing per buyer has to be kept in memory.
+ * imp_uid, transaction id, webhook id) is derived from the run seed and the buyer number, so nothing per
+ * buyer has to be kept in memory. A duplicate is the same order confirmed again as a new message: same body,
+ * but its own webhook-id and signature, so a merchant that refuses replayed webhook-ids still has to judge it
+ * on the order (a byte-identical replay would be refused as a replay and hide a double take).
+ * Only V2 confirm calls are signed, as the gateway does; a secret given with a V1 dialect goes unused.
  */
 export class ConfirmRequestBuilder {
   readonly #plan: BurstPlan;
@@ -21,7 +24,7 @@ export class ConfirmRequestBuilder {
   constructor(plan: BurstPlan) {
     this.#plan = plan;
     this.#template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
-    this.#secret = plan.secretKey ? { key: Buffer.from(plan.secretKey), masked: plan.secretMasked ?? '****' } : null;
+    this.#secret = plan.secretKey && isV2(plan.dialect) ? { key: Buffer.from(plan.secretKey), masked: plan.secretMasked ?? '****' } : null;
     const extra = plan.headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
     this.#head =
       `POST ${plan.path} HTTP/1.1\r\nHost: ${plan.hostHeader}\r\nUser-Agent: confirm-sim\r\n` +
@@ -43,11 +46,16 @@ export class ConfirmRequestBuilder {
     };
   }
 
-  build(buyer: number): Buffer {
+  /** The webhook-id of a buyer's confirm, or of its duplicate (a distinct message for the same order). */
+  webhookId(buyer: number, duplicate = false): string {
+    return `msg_${this.#seedHex}${buyer.toString(16)}${duplicate ? '_2' : ''}`;
+  }
+
+  build(buyer: number, duplicate = false): Buffer {
     const body = buildConfirmBody(this.#plan.dialect, this.order(buyer));
     let signature = '';
     if (this.#secret) {
-      const signed = signWebhook(this.#secret, body, { id: `msg_${this.#seedHex}${buyer.toString(16)}` });
+      const signed = signWebhook(this.#secret, body, { id: this.webhookId(buyer, duplicate) });
       signature =
         `webhook-id: ${signed['webhook-id']}\r\nwebhook-timestamp: ${signed['webhook-timestamp']}\r\n` +
         `webhook-signature: ${signed['webhook-signature']}\r\n`;

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decide } from '../protocol/decision.js';
+import { isV2 } from '../protocol/dialects.js';
 import { formatMs } from '../util/duration.js';
 import { ArrivalState, countInversions, inversionExamples } from '../oracle/fairness.js';
 import { EXAMPLES_PER_FINDING, emptyExamples, judgeStock } from '../oracle/stock-oracle.js';
@@ -115,7 +116,7 @@ function selfCheckWarnings(facts: RunFacts, latencyP50: number | null, lagP99: n
   if (measurements.targetDownAtMs !== null) {
     warnings.push({
       code: 'target-down',
-      message: `the target refused connections from ${formatMs(measurements.targetDownAtMs)} into the run; buyers not yet sent were counted as connection errors`,
+      message: `the target refused connections ${measurements.targetDownAtMs <= 0 ? 'before the run started' : `from ${formatMs(measurements.targetDownAtMs)} into the run`}; buyers not yet sent were counted as connection errors`,
     });
   }
   if (measurements.strandedUnobserved > 0) {
@@ -384,7 +385,7 @@ export function reportConfig(plan: BurstPlan, stock: number, connections: number
     amount: plan.amount,
     merchantUid: plan.merchantUidTemplate,
     runId: plan.runId,
-    signed: plan.secretKey !== null,
+    signed: plan.secretKey !== null && isV2(plan.dialect),
     secret: plan.secretMasked,
     mode: plan.mode,
     rampMs: plan.rampMs,

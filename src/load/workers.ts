@@ -157,7 +157,8 @@ function combine(all: SliceMeasurements[], barrier: number): SliceMeasurements {
   const firsts = present(all.map((m) => shifted(m, m.firstSentMs)));
   const lasts = present(all.map((m) => shifted(m, m.lastSentMs)));
   const waveEnds = present(all.map((m) => (m.waveSpreadMs === null ? null : shifted(m, (m.firstSentMs ?? 0) + m.waveSpreadMs))));
-  const downs = present(all.map((m) => shifted(m, m.targetDownAtMs)));
+  // 0 means down before the run started (while connecting); no barrier shift applies to that.
+  const downs = present(all.map((m) => (m.targetDownAtMs === 0 ? 0 : shifted(m, m.targetDownAtMs))));
   const firstSentMs = firsts.length > 0 ? Math.min(...firsts) : null;
   const examples = all.map((m) => m.localErrorExample).filter((text): text is string => text !== null);
   return {
