@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseWebhookSecret } from '../src/protocol/index.js';
+import { parseConfirmBody, parseWebhookSecret } from '../src/protocol/index.js';
 import { startMerchant, type Flaw, type RunningMerchant } from '../src/merchants/index.js';
+import { SignatureGuard } from '../src/merchants/signature.js';
 import { CASE_NAMES, CheckRunner, runCheck, type CaseName, type CheckOptions, type CheckResult } from '../src/contract/index.js';
 import { renderJunit } from '../src/reporters/junit.js';
 import { runCli } from './helpers/cli.js';
@@ -19,8 +20,10 @@ const DIALECT = 'v2-2024-04-25';
 const TIMEOUT_MS = 1_000;
 const SLOW_DELAY_MS = 1_500;
 
-async function merchant(t: TestContext, flaw?: Flaw, extra: { openOrders?: boolean } = {}): Promise<RunningMerchant> {
-  const running = await startMerchant({ stock: 50, flaw, secret: SECRET, slowDelayMs: SLOW_DELAY_MS, ...extra });
+/** A sample merchant with the test's secret; `unsigned: true` starts one without, for the V1 (never signed) runs. */
+async function merchant(t: TestContext, flaw?: Flaw, extra: { openOrders?: boolean; unsigned?: boolean } = {}): Promise<RunningMerchant> {
+  const { unsigned = false, ...options } = extra;
+  const running = await startMerchant({ stock: 50, flaw, secret: unsigned ? undefined : SECRET, slowDelayMs: SLOW_DELAY_MS, ...options });
   t.after(() => running.close());
   return running;
 }
@@ -75,6 +78,51 @@ test('the correct merchant keeps every case; each flawed one breaks exactly the 
   }
 });
 
+/**
+ * The hole case 7 must catch: signatures are checked only on V2-shaped bodies. This front verifies V2 bodies
+ * itself and passes everything else on to a sample merchant that has no secret, so an unsigned V1-shaped body
+ * (imp_uid, merchant_uid, amount) confirms a real order and takes its stock.
+ */
+async function checksOnlyV2Bodies(t: TestContext, inner: RunningMerchant): Promise<string> {
+  const guard = new SignatureGuard(SECRET);
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let v2Shaped = false;
+      try {
+        v2Shaped = parseConfirmBody(JSON.parse(text))?.dialect === 'v2';
+      } catch {
+        // Not JSON: the inner merchant refuses it.
+      }
+      const check = v2Shaped ? guard.check(text, req.headers) : null;
+      if (check !== null && (!check.ok || !check.firstDelivery)) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errorMessage: 'bad signature' }));
+        return;
+      }
+      fetch(inner.confirmUrl, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: text })
+        .then(async (answer) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text()))
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/confirm`;
+}
+
+test('case 7 fails a merchant that checks signatures only on V2-shaped bodies, or not at all', async (t) => {
+  const inner = await merchant(t, undefined, { unsigned: true });
+  const front = await checksOnlyV2Bodies(t, inner);
+  const holed = await runCheck({ ...tableOptions(inner), url: front, grep: /signatures/ });
+  assert.equal(holed.cases[0]!.status, 'failed', holed.cases[0]!.message);
+  assert.match(holed.cases[0]!.message, /^unsigned V1-shaped body \(imp_uid, merchant_uid, amount\) → HTTP 200; the contract wants/);
+
+  const noSecret = await runCheck({ ...tableOptions(await merchant(t, undefined, { unsigned: true })), grep: /signatures/ });
+  assert.equal(noSecret.cases[0]!.status, 'failed');
+  assert.match(noSecret.cases[0]!.message, /unsigned → HTTP 200; unsigned V1-shaped body .* → HTTP 200;/);
+});
+
 test('failure messages say what was sent, what came back and what the contract wants', async (t) => {
   const running = await merchant(t, 'lenient');
   const result = await runCheck({ ...tableOptions(running), grep: /unknown-order|wrong-amount/ });
@@ -84,7 +132,7 @@ test('failure messages say what was sent, what came back and what the contract w
 });
 
 test('without hooks, cases that need them are skipped with the reason, never passed', async (t) => {
-  const running = await merchant(t, undefined, { openOrders: true });
+  const running = await merchant(t, undefined, { openOrders: true, unsigned: true });
   const result = await runCheck({ url: running.confirmUrl, grep: /^[1-7] / });
   const skipped = Object.fromEntries(result.cases.filter((c) => c.status === 'skipped').map((c) => [c.name, c.message]));
   assert.deepEqual(Object.keys(skipped), ['refuses-sold-out', 'refuses-unknown-order', 'refuses-wrong-amount', 'idempotent-repeat', 'rejects-bad-signatures']);
@@ -100,7 +148,7 @@ test('without hooks, cases that need them are skipped with the reason, never pas
 
 test('with only the order hook and the stock probe, the load spares the stock and the burst sells what is left', async (t) => {
   for (const [flaw, burst] of [[undefined, 'passed'], ['race', 'failed']] as const) {
-    const running = await merchant(t, flaw);
+    const running = await merchant(t, flaw, { unsigned: true });
     const result = await runCheck({
       url: running.confirmUrl,
       hooks: { order: running.ordersUrl, stock: running.stockUrl },
@@ -139,6 +187,51 @@ async function quietMerchant(t: TestContext): Promise<string> {
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
+
+test('case 8 fails when most confirms were refused: it timed the refusal, not the write', async (t) => {
+  // No order hook and no open orders: every confirm is for an order the merchant never heard of.
+  const running = await merchant(t, undefined, { unsigned: true });
+  const result = await runCheck({ url: running.confirmUrl, load: { connections: 5, durationMs: 300 }, grep: /latency/ });
+  const [load] = result.cases;
+  assert.equal(load!.status, 'failed', load!.message);
+  assert.match(load!.message, /(\d+) confirms answered 404 ×\1; the latency case needs accepted confirms: give --order-url or an open-orders merchant/);
+  assert.match(load!.message, /the contract wants/);
+});
+
+test('case 8 stops every lane at the first error and sends nothing after the case ends', async (t) => {
+  // Confirms answer 200; the order hook fails its 5th order only, so one lane errs while the others could go on.
+  let orders = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/orders') {
+        orders++;
+        if (orders === 5) res.writeHead(500).end('broken');
+        else res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+      } else if (req.url === '/reset') {
+        res.writeHead(204).end();
+      } else {
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 20);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const started = performance.now();
+  const result = await runCheck({
+    url: `${base}/confirm`,
+    hooks: { order: `${base}/orders`, reset: `${base}/reset` },
+    load: { connections: 4, durationMs: 2_000 },
+    grep: /latency/,
+  });
+  assert.equal(result.cases[0]!.status, 'failed');
+  assert.match(result.cases[0]!.message, /the order hook .* answered HTTP 500/);
+  assert.ok(performance.now() - started < 1_500, 'the case ended at the error, not at the load deadline');
+  const atEnd = orders;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(orders, atEnd, 'no lane kept creating orders after the case ended');
+});
 
 test('a refusal without a reason is a warning, and a failure with --strict', async (t) => {
   const base = await quietMerchant(t);
@@ -194,7 +287,7 @@ function parseJunit(xml: string): { name: string; failure: string | null; skippe
 }
 
 test('--reporter junit writes one testcase per case, failures and skips included, and exits 1 on a failure', async (t) => {
-  const running = await merchant(t, 'lenient');
+  const running = await merchant(t, 'lenient', { unsigned: true });
   const dir = mkdtempSync(join(tmpdir(), 'confirm-sim-check-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'reports', 'confirm-sim.xml');
@@ -215,7 +308,7 @@ test('--reporter junit writes one testcase per case, failures and skips included
 });
 
 test('--reporter json prints the result and nothing else on stdout', async (t) => {
-  const running = await merchant(t);
+  const running = await merchant(t, undefined, { unsigned: true });
   const run = await runCli(['check', running.confirmUrl, '--order-url', running.ordersUrl, '--grep', 'known-order|unknown', '--reporter', 'json']);
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as CheckResult;

@@ -20,6 +20,8 @@ import {
 } from '../src/protocol/index.js';
 import { startMerchant, type MerchantOptions, type RunningMerchant } from '../src/merchants/index.js';
 import { runCli, spawnCli } from './helpers/cli.js';
+import { Chalk } from 'chalk';
+import { formatConfirm } from '../src/reporters/merchant-terminal.js';
 
 const agent = new Agent({ connections: null });
 after(() => agent.close());
@@ -266,8 +268,21 @@ test('with a secret, V2 confirms must be signed, fresh and not replayed', async 
   assert.match(String(field(replay, 'errorMessage')), /replayed/);
 
   assert.equal((await confirm(merchant, 'flat', { dialect: 'v2-2024-01-01', sign: {} })).status, 200);
-  assert.equal((await confirm(merchant, 'v1-has-no-signature', { dialect: 'v1' })).status, 200);
-  assert.equal(merchant.stock(), 7, 'only the three genuine confirms took stock');
+  assert.equal(merchant.stock(), 8, 'only the two genuine confirms took stock');
+});
+
+test('with a secret, an unsigned V1-shaped confirm is refused too and takes no stock', async (t) => {
+  const merchant = await merchantFor(t, { stock: 10, secret: SECRET, openOrders: true });
+  const unsigned = await confirm(merchant, 'v1-has-no-signature', { dialect: 'v1' });
+  assert.equal(unsigned.status, 401);
+  assert.match(String(field(unsigned, 'reason')), /signature/);
+  const body = confirmBody('v1', 'v1-forged');
+  const forged = signWebhook(parseWebhookSecret('whsec_dGhpcyBpcyBhbm90aGVyIGtleQ=='), body);
+  assert.equal((await send(merchant.confirmUrl, body, { ...JSON_HEADERS, ...forged })).status, 401);
+  assert.equal(merchant.stock(), 10, 'no unsigned or forged confirm took stock, whatever its body shape');
+  const signed = confirmBody('v1', 'v1-signed');
+  assert.equal((await send(merchant.confirmUrl, signed, { ...JSON_HEADERS, ...signWebhook(SECRET, signed) })).status, 200);
+  assert.equal(merchant.stock(), 9, 'a correctly signed V1-shaped confirm is accepted');
 });
 
 test('webhooks commit or release reservations (V1 JSON and form, V2 signed)', async (t) => {
@@ -289,6 +304,8 @@ test('webhooks commit or release reservations (V1 JSON and form, V2 signed)', as
   }
   assert.equal((await v2Webhook(v2, 'x', 'Transaction.Failed', false)).status, 401);
   assert.equal(v2.stock(), 0, 'an unsigned webhook changes nothing');
+  assert.equal((await v1Webhook(v2, 'x', 'failed')).status, 401);
+  assert.equal(v2.stock(), 0, 'nor does an unsigned V1-shaped notice when notices are signed');
   assert.equal((await v2Webhook(v2, 'x', 'Transaction.Failed', true)).status, 200);
   assert.equal(v2.stock(), 1);
   assert.equal((await v2Webhook(v2, 'y', 'Transaction.Paid', true)).status, 200);
@@ -462,4 +479,15 @@ test('the CLI refuses bad values with exit 2 and one line', async (t) => {
   }
   const both = await runCli(['merchant', '--secret', SECRET_TEXT, '--secret-env', 'X']);
   assert.equal(both.code, 2);
+});
+
+test('merchant --verbose escapes control characters in the order id it prints', async (t) => {
+  const merchant = await merchantFor(t, { stock: 1, openOrders: true });
+  const events: Parameters<typeof formatConfirm>[0][] = [];
+  merchant.events.on('confirm', (event: Parameters<typeof formatConfirm>[0]) => events.push(event));
+  const hostile = 'x\u001b]0;pwned\u0007\u001b[2J\ry';
+  assert.equal((await confirm(merchant, hostile)).status, 200);
+  const line = formatConfirm(events[0]!, new Chalk({ level: 0 }));
+  assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(line.slice(0, -1)), JSON.stringify(line));
+  assert.match(line, /^confirm x\\x1b\]0;pwned\\x07\\x1b\[2J y 200 /);
 });

@@ -24,8 +24,11 @@ export function isLoopbackTarget(setup: CheckSetup): boolean {
   return isLoopbackHost(new URL(setup.url).hostname);
 }
 
-/** What a confirm call may change from the case's defaults (a bad body, no signature, ...). */
-export type ConfirmOverrides = Omit<FireOptions, 'url' | 'dialect' | 'order' | 'timeoutMs' | 'signal'>;
+/**
+ * What a confirm call may change from the case's defaults (a bad body, no signature, ...). A `signal` replaces
+ * the case's own, so it must be one that also aborts when the case's does (see case 8's lanes).
+ */
+export type ConfirmOverrides = Omit<FireOptions, 'url' | 'dialect' | 'order' | 'timeoutMs'>;
 
 /**
  * One case's handle on the merchant: fresh orders (created through the order hook when there is one), the

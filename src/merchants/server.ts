@@ -24,7 +24,7 @@ export interface MerchantOptions {
   price?: number;
   /** Undefined = a correct merchant. */
   flaw?: Flaw;
-  /** When set, V2 confirm calls and V2 webhooks must carry a valid Standard Webhooks signature. */
+  /** When set, every confirm call and webhook must carry a valid Standard Webhooks signature (V2 signs; V1 never does). */
   secret?: WebhookSecret;
   /** Take any unseen merchant_uid as a new order of 1 unit at `price`, so bursts need no order set-up. */
   openOrders?: boolean;
@@ -198,11 +198,13 @@ class MerchantApp {
     }
     const parsed = parseConfirmBody(body);
     if (parsed === null) return this.#malformed(null, null, 'the body must be a JSON object');
-    if (parsed.dialect === 'v2' && this.#confirmGuard) {
+    // With a secret, every confirm must be signed, whatever its body looks like: checking only V2-shaped bodies
+    // would let anyone take stock with an unsigned V1-shaped one.
+    if (this.#confirmGuard) {
       const check = this.#confirmGuard.check(text, req.headers);
-      if (!check.ok) return { status: 401, dialect: 'v2', merchantUid: parsed.merchantUid, reason: check.reason };
+      if (!check.ok) return { status: 401, dialect: parsed.dialect, merchantUid: parsed.merchantUid, reason: check.reason };
       if (!check.firstDelivery) {
-        return { status: 401, dialect: 'v2', merchantUid: parsed.merchantUid, reason: 'replayed webhook-id: this confirm was already received' };
+        return { status: 401, dialect: parsed.dialect, merchantUid: parsed.merchantUid, reason: 'replayed webhook-id: this confirm was already received' };
       }
     }
     const valid = validateConfirm(body as JsonObject, parsed);
@@ -271,13 +273,15 @@ class MerchantApp {
     }
     if (!isJsonObject(body)) return sendJson(res, 400, { error: 'the body must be a JSON object' });
 
+    // Whatever its shape: an unsigned V1-shaped notice must not release stock when notices are signed.
+    if (this.#webhookGuard) {
+      const check = this.#webhookGuard.check(text, req.headers);
+      if (!check.ok) return sendJson(res, 401, { error: check.reason });
+      // Standard Webhooks retries reuse the id: acknowledge the repeat without applying it twice.
+      if (!check.firstDelivery) return sendJson(res, 200, {});
+    }
+
     if (typeof body.type === 'string' && isJsonObject(body.data)) {
-      if (this.#webhookGuard) {
-        const check = this.#webhookGuard.check(text, req.headers);
-        if (!check.ok) return sendJson(res, 401, { error: check.reason });
-        // Standard Webhooks retries reuse the id: acknowledge the repeat without applying it twice.
-        if (!check.firstDelivery) return sendJson(res, 200, {});
-      }
       const paymentId = body.data.paymentId;
       if (typeof paymentId !== 'string' || paymentId.length === 0) {
         return sendJson(res, 400, { error: 'data.paymentId must be a non-empty string' });

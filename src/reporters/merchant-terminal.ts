@@ -2,6 +2,11 @@ import type { ChalkInstance } from 'chalk';
 import { formatMs } from '../util/duration.js';
 import { FLAW_DESCRIPTIONS, type Flaw } from '../merchants/flaws.js';
 import type { MerchantConfirmEvent, RunningMerchant } from '../merchants/server.js';
+import { quoteMerchantText } from '../contract/describe.js';
+
+/** An order id longer than the gateway allows is cut here, with an ellipsis. */
+const SHOWN_UID_CHARS = 60;
+const SHOWN_REASON_CHARS = 200;
 
 /** What `confirm-sim merchant` prints; with --json, each is one JSON line told apart by `type`. */
 export interface MerchantStartedLine {
@@ -69,7 +74,7 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
   const hold = line.holdMs === null
     ? 'none: a reservation lasts until a failed/cancelled webhook'
     : `${formatMs(line.holdMs)}: unpaid reservations come back after it`;
-  const signing = line.signatures === null ? 'off' : `V2 confirm calls and webhooks must be signed (${line.signatures})`;
+  const signing = line.signatures === null ? 'off' : `every confirm call and webhook must be signed, whatever its shape (${line.signatures})`;
   const rows: [string, string][] = [
     ['flaw', flaw],
     ['stock', units(line.stock)],
@@ -89,8 +94,10 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
 
 export function formatConfirm(event: MerchantConfirmEvent, colour: ChalkInstance): string {
   const status = event.status === 200 ? colour.green('200') : colour.red(String(event.status));
-  const reason = event.reason === null ? '' : ` ${event.reason}`;
-  return `confirm ${event.merchantUid ?? '(no order id)'} ${status}${reason}  stock ${event.stockLeft}, ${formatMs(event.elapsedMs)}\n`;
+  // The order id comes straight from the request: escape it, or a caller could send terminal control sequences.
+  const reason = event.reason === null ? '' : ` ${quoteMerchantText(event.reason, SHOWN_REASON_CHARS)}`;
+  const order = event.merchantUid === null ? '(no order id)' : quoteMerchantText(event.merchantUid, SHOWN_UID_CHARS);
+  return `confirm ${order} ${status}${reason}  stock ${event.stockLeft}, ${formatMs(event.elapsedMs)}\n`;
 }
 
 export function formatStopped(stock: number): string {

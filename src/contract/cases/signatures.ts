@@ -20,6 +20,14 @@ function otherKey(): WebhookSecret {
 
 const FORGED: ForgedMessage[] = [
   { label: 'unsigned', forge: () => ({ secret: undefined }) },
+  {
+    // A merchant that only checks signatures on V2-shaped bodies lets anyone confirm with a V1-shaped one.
+    label: 'unsigned V1-shaped body (imp_uid, merchant_uid, amount)',
+    forge: (order) => ({
+      secret: undefined,
+      body: JSON.stringify({ imp_uid: order.impUid, merchant_uid: order.merchantUid, amount: order.amount }),
+    }),
+  },
   { label: 'signed with another key', forge: () => ({ secret: otherKey() }) },
   {
     label: "tampered: another order's body under this order's signature",
@@ -43,10 +51,10 @@ const FORGED: ForgedMessage[] = [
 export const rejectsBadSignatures: ContractCase = {
   id: 7,
   name: 'rejects-bad-signatures',
-  title: 'V2 confirms that are unsigned, forged, tampered, stale or replayed are refused and move no stock',
+  title: 'confirms that are unsigned (V2 or V1-shaped), forged, tampered, stale or replayed are refused and move no stock',
   doc:
     'For V2 with the webhook secret: sends, each for a valid order in stock, a confirm without a signature, ' +
-    'one signed with another key, one whose body is another order\'s under this order\'s signature, one with a ' +
+    'an unsigned one with a V1-shaped body (imp_uid, merchant_uid, amount), one signed with another key, one whose body is another order\'s under this order\'s signature, one with a ' +
     'correct signature but a timestamp 6 minutes old, and a replay of a correctly signed confirm that was ' +
     'just accepted (same webhook-id, timestamp and signature). The contract wants each refused (any status but ' +
     '200) and, with the stock probe, no stock moved: anyone can reach a confirm URL, only the gateway can sign.',
@@ -99,6 +107,6 @@ export const rejectsBadSignatures: ContractCase = {
       );
     }
     const stockNote = before === null ? ' (stock not checked: no --stock-url)' : ', and the stock did not move';
-    return outcome('passed', `refused unsigned, forged, tampered, stale and replayed confirms${stockNote}`, details);
+    return outcome('passed', `refused unsigned (V2 and V1-shaped), forged, tampered, stale and replayed confirms${stockNote}`, details);
   },
 };
