@@ -1,3 +1,4 @@
+import { abortableByAll } from '../util/abort.js';
 import {
   DIALECTS,
   isV2,
@@ -184,7 +185,7 @@ export class Gateway {
   readonly ledger: PaymentLedger;
   readonly #webhooks = new WebhookSender();
   /** Aborts confirm calls still waiting for a merchant when the gateway closes. */
-  readonly #closing = new AbortController();
+  readonly #closing = abortableByAll();
 
   constructor(private readonly settings: GatewaySettings) {
     this.ledger = new PaymentLedger(settings.receiptUrlFor, () => this.#nowSeconds());

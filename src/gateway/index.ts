@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../util/listen.js';
 import { DEFAULT_TIMEOUT_MS, type WebhookSecret } from '../protocol/index.js';
 import { UsageError } from '../util/errors.js';
 import type { TypedEmitter } from '../util/events.js';
@@ -111,19 +111,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const host = options.host ?? DEFAULT_GATEWAY_HOST;
   const port = options.port ?? DEFAULT_GATEWAY_PORT;
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(new UsageError(`port ${port} on ${host} is already in use; pick another with --port (0 picks a free one)`));
-      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-        reject(new UsageError(`cannot listen on ${host}: it is not an address of this machine; use e.g. 127.0.0.1`));
-      } else {
-        reject(error);
-      }
-    });
-    server.listen(port, host, resolve);
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, host, port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;
   const nowMs = options.now ?? Date.now;

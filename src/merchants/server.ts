@@ -1,17 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfirmBody, type ParsedConfirm } from '../protocol/dialects.js';
 import { MERCHANT_UID_MAX_LENGTH } from '../protocol/ids.js';
 import type { WebhookSecret } from '../protocol/signing.js';
-import { UsageError } from '../util/errors.js';
 import { TypedEmitter } from '../util/events.js';
 import { parseFlaw, type Flaw } from './flaws.js';
 import { requireMilliseconds, requireWholeNumber } from '../util/numbers.js';
 import { Shop, type PaymentStatus } from './shop.js';
 import { SignatureGuard } from './signature.js';
-import { abortableByAll } from './abort.js';
+import { abortableByAll } from '../util/abort.js';
+import { listen } from '../util/listen.js';
 
 export interface MerchantOptions {
   /** Default '127.0.0.1'. */
@@ -403,33 +402,6 @@ async function readJsonObject(req: IncomingMessage, emptyIsObject: boolean): Pro
   return { ok: true, value };
 }
 
-function listenError(error: unknown, host: string, port: number): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EADDRINUSE':
-      return new UsageError(`port ${port} on ${host} is already in use; pass another --port (0 picks a free one)`);
-    case 'EACCES':
-      return new UsageError(`port ${port} needs root; pass a --port above 1023`);
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new UsageError(`--host ${host} is not an address of this machine; use 127.0.0.1 (the default)`);
-    default:
-      return error;
-  }
-}
-
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: unknown): void => reject(listenError(error, host, port));
-    server.once('error', onError);
-    server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
 /**
  * Starts a sample merchant: a real HTTP server with stock, orders and a confirm endpoint, correct by
  * default or with one realistic flaw, for demos, tests and trying confirm-sim out.
@@ -446,7 +418,7 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
   const shop = new Shop({ stock, price, flaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs });
   const app = new MerchantApp(shop, flaw, options.secret, { dbLatencyMs, slowDelayMs });
   const server = createServer(app.handle);
-  const address = await listen(server, host, port);
+  const address = await listen(server, host, port, LISTEN_BACKLOG);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 
   let closing: Promise<void> | undefined;

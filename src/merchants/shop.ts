@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Flaw } from './flaws.js';
-import { abortableByAll } from './abort.js';
+import { abortableByAll } from '../util/abort.js';
 
 export interface ShopConfig {
   stock: number;

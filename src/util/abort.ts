@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 
 /**
- * An AbortController for close(): every waiting confirm listens on its signal, and a burst has thousands
- * waiting at once, far past EventTarget's leak warning at 10 listeners.
+ * An AbortController for a server's close(): every request it is waiting on listens on its signal, and a
+ * burst has thousands waiting at once, far past EventTarget's leak warning at 10 listeners.
  */
 export function abortableByAll(): AbortController {
   const controller = new AbortController();
