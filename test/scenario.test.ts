@@ -155,4 +155,11 @@ test('a scenario naming an unset secret variable stops with exit 2', async (t) =
   const run = await runCli(['check', '--scenario', file], { env: { NO_COLOR: '1' } });
   assert.equal(run.code, 2);
   assert.match(run.stderr, /\/target\/secretEnv: the environment variable CONFIRM_SIM_UNSET_SECRET is not set/);
+
+  // A --secret-env flag replaces the scenario's variable, so that one need not be set.
+  const overridden = await runCli(['check', '--scenario', file, '--secret-env', 'SHOP_SECRET', '--grep', 'confirms-known', '--reporter', 'json'], {
+    env: { NO_COLOR: '1', SHOP_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+  });
+  assert.equal(overridden.code, 1, overridden.stderr);
+  assert.equal((JSON.parse(overridden.stdout) as { target: { secret: string } }).target.secret, 'whsec_****');
 });

@@ -96,7 +96,11 @@ function parsePattern(text: string | undefined, flag: string): RegExp | undefine
 
 /** The scenario file's options with the flags laid over them: a flag always wins. */
 async function resolveOptions(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<CheckOptions> {
-  const base = flags.scenario === undefined ? {} : scenarioCheckOptions(await readScenarioFile(flags.scenario), context.env, flags.scenario);
+  const secretFlagGiven = flags.secret !== undefined || flags.secretEnv !== undefined;
+  const base =
+    flags.scenario === undefined
+      ? {}
+      : scenarioCheckOptions(await readScenarioFile(flags.scenario), context.env, flags.scenario, { readSecret: !secretFlagGiven });
   const target = url ?? base.url;
   if (target === undefined) {
     throw new UsageError('no confirm URL: give it as confirm-sim check <url>, or as target.url in a --scenario file');

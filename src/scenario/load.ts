@@ -52,13 +52,21 @@ export async function readScenarioFile(file: string): Promise<Scenario> {
   return parseScenario(text, file);
 }
 
-/** The check options a scenario describes; the CLI lays its flags over them. */
-export function scenarioCheckOptions(scenario: Scenario, env: NodeJS.ProcessEnv, file: string): Partial<CheckOptions> {
+/**
+ * The check options a scenario describes; the CLI lays its flags over them. `readSecret: false` leaves
+ * target.secretEnv unread, for when a --secret flag replaces it and the variable need not be set.
+ */
+export function scenarioCheckOptions(
+  scenario: Scenario,
+  env: NodeJS.ProcessEnv,
+  file: string,
+  { readSecret = true }: { readSecret?: boolean } = {},
+): Partial<CheckOptions> {
   const options: Partial<CheckOptions> = {};
   const { target = {}, product = {}, budgets = {} } = scenario;
   if (target.url !== undefined) options.url = target.url;
   if (target.dialect !== undefined) options.dialect = target.dialect;
-  if (target.secretEnv !== undefined) options.secret = webhookSecretFromEnv(env, target.secretEnv, `${file}: /target/secretEnv`);
+  if (target.secretEnv !== undefined && readSecret) options.secret = webhookSecretFromEnv(env, target.secretEnv, `${file}: /target/secretEnv`);
   if (target.timeout !== undefined) options.timeoutMs = parseDuration(target.timeout, `${file}: /target/timeout`);
   if (scenario.hooks !== undefined) options.hooks = { ...scenario.hooks };
   options.product = { ...product, priceKnown: product.price !== undefined };
