@@ -1,6 +1,7 @@
 import { isV2, type Dialect } from '../protocol/index.js';
 import type { FireResult } from '../fire/index.js';
 import { formatMs } from '../util/duration.js';
+import { escapeControlCharacters } from '../util/text.js';
 
 /** Enough of a merchant's body to recognise it in a one-line failure message. */
 const SHOWN_BODY_CHARS = 120;
@@ -12,10 +13,7 @@ const KEPT_SENT_CHARS = 2_000;
  * escaped: they could move a terminal's cursor, and XML (the JUnit report) cannot hold them at all.
  */
 export function quoteMerchantText(text: string, limit = SHOWN_BODY_CHARS): string {
-  const flat = text
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/[\u0000-\u001f\u007f-\u009f\ufffe\uffff]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const flat = escapeControlCharacters(text.replace(/\s+/g, ' ').trim());
   return flat.length > limit ? `${flat.slice(0, limit)}…` : flat;
 }
 

@@ -1,17 +1,14 @@
 import type { ChalkInstance } from 'chalk';
 import { isV2 } from '../protocol/index.js';
 import { formatMs } from '../util/duration.js';
+import { escapeControlCharacters } from '../util/text.js';
 import type { FireRequest, FireResult } from '../fire/index.js';
 
 /** How much of a body the terminal shows; the full text is in --json. */
 export const DISPLAY_BODY_BYTES = 2 * 1024;
 
-/**
- * Control characters from a merchant's body could move the cursor or recolour the user's terminal, so they
- * are shown escaped; newlines and tabs are kept for readability.
- */
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeControlCharacters(text, { keepTabsAndNewlines: true });
 }
 
 /** Cuts `text` to the display limit on a character boundary; `totalBytes` counts bytes beyond what `text` holds. */

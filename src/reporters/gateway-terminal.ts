@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { formatMs } from '../util/duration.js';
+import { escapeControlCharacters } from '../util/text.js';
 import type { TypedEmitter } from '../util/events.js';
 import type { GatewayEvents, GatewayRoute } from '../gateway/index.js';
 
@@ -14,11 +15,6 @@ export interface GatewayBanner {
   maskedWebhookSecret: string | null;
   confirmTimeoutMs: number;
   tokenTtlSeconds: number;
-}
-
-/** Merchants' answers end up in these lines; their control characters must not drive the user's terminal. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function formatGatewayBanner(banner: GatewayBanner, style: ChalkInstance): string {
@@ -42,26 +38,26 @@ export function formatGatewayBanner(banner: GatewayBanner, style: ChalkInstance)
 export function attachGatewayLog(events: TypedEmitter<GatewayEvents>, write: (line: string) => void, style: ChalkInstance): void {
   events.on('request', ({ method, path, status, code, durationMs }) => {
     const statusStyle = status === 200 && code === 0 ? style.green : style.yellow;
-    write(`${method} ${oneLine(path)} ${statusStyle(`${status}`)}${code === 0 ? '' : ` code ${code}`} ${style.dim(formatMs(durationMs))}`);
+    write(`${method} ${escapeControlCharacters(path)} ${statusStyle(`${status}`)}${code === 0 ? '' : ` code ${code}`} ${style.dim(formatMs(durationMs))}`);
   });
   events.on('payment', ({ change, payment }) => {
     const detail =
       change === 'failed' && payment.fail_reason !== null
-        ? `: ${oneLine(payment.fail_reason)}`
+        ? `: ${escapeControlCharacters(payment.fail_reason)}`
         : change === 'partially-cancelled'
           ? ` (${payment.cancel_amount} of ${payment.amount} cancelled)`
           : '';
     const changeStyle = change === 'paid' ? style.green : change === 'failed' ? style.red : style.cyan;
-    write(`  ${payment.imp_uid} ${oneLine(payment.merchant_uid)} ${payment.amount} ${payment.currency} ${changeStyle(change)}${detail}`);
+    write(`  ${payment.imp_uid} ${escapeControlCharacters(payment.merchant_uid)} ${payment.amount} ${payment.currency} ${changeStyle(change)}${detail}`);
   });
   events.on('confirm', ({ imp_uid, confirm }) => {
     const verdict = confirm.decision.proceed ? style.green('proceed') : style.red('fail');
-    write(`  ${imp_uid} confirm ${confirm.url} → ${verdict}: ${oneLine(confirm.decision.explanation)}`);
+    write(`  ${imp_uid} confirm ${confirm.url} → ${verdict}: ${escapeControlCharacters(confirm.decision.explanation)}`);
   });
   events.on('webhook', (delivery) => {
     const outcome = delivery.delivered ? style.green('delivered') : style.red('not delivered');
     write(
-      `  ${delivery.imp_uid} webhook ${delivery.event} → ${delivery.url} ${outcome}: ${oneLine(delivery.message)} ${style.dim(formatMs(delivery.durationMs))}`,
+      `  ${delivery.imp_uid} webhook ${delivery.event} → ${delivery.url} ${outcome}: ${escapeControlCharacters(delivery.message)} ${style.dim(formatMs(delivery.durationMs))}`,
     );
   });
 }
