@@ -4,6 +4,7 @@ import { classifyNoAnswer } from '../fire/index.js';
 import type { MerchantHookUrls } from './types.js';
 import type { TestOrder } from './orders.js';
 import { quoteMerchantText } from './describe.js';
+import { parseStockAnswer } from '../util/stock-answer.js';
 
 /**
  * A hook did not do what the case needs to set itself up (an order was not created, the stock probe answered
@@ -23,20 +24,6 @@ interface HookAnswer {
 
 function oneLine(text: string): string {
   return quoteMerchantText(text, SHOWN_ANSWER_CHARS);
-}
-
-/** Reads a stock probe's answer: a bare number, or an object with a numeric `stock`. */
-export function parseStockAnswer(text: string): number | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    value = (value as Record<string, unknown>).stock;
-  }
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 /**

@@ -1,18 +1,17 @@
 import { Pool, request } from 'undici';
 import { UsageError } from '../util/errors.js';
-import { parseStockAnswer } from '../contract/hooks.js';
+import { classifyNoAnswer } from '../fire/classify.js';
+import { parseStockAnswer } from '../util/stock-answer.js';
 import type { SliceSpec } from './schedule.js';
 
 /** Set-up calls are not timed and not judged; they only have to work, and fail loudly when they don't. */
 const SETUP_TIMEOUT_MS = 10_000;
 const ORDER_CONCURRENCY = 64;
 
+/** Why a set-up call got no answer, in the words fire uses for the confirm call. */
 function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code;
-    return code ? `${code} ${error.message}` : error.message;
-  }
-  return String(error);
+  const cause = classifyNoAnswer(error);
+  return `${cause.error}: ${cause.message}`;
 }
 
 export async function probeStock(url: string): Promise<number> {
