@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Option } from 'commander';
-import { DEFAULT_TIMEOUT_MS, maskSecret, parseWebhookSecret } from '../protocol/index.js';
+import { DEFAULT_TIMEOUT_MS, maskSecret } from '../protocol/index.js';
 import {
   DEFAULT_GATEWAY_HOST,
   DEFAULT_GATEWAY_PORT,
@@ -14,7 +14,7 @@ import { terminalChalk } from '../reporters/style.js';
 import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-terminal.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import type { CliContext, RegisterCommand } from '../cli-context.js';
+import { resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface GatewayFlags {
   host: string;
@@ -49,8 +49,7 @@ function tokenTtlSeconds(text: string): number {
 
 async function runGateway(flags: GatewayFlags, context: CliContext): Promise<void> {
   const impSecret = credential(flags.impSecret, flags.impSecretEnv, '--imp-secret', context.env);
-  const secretText = credential(flags.secret, flags.secretEnv, '--secret', context.env);
-  const secret = secretText === undefined ? undefined : parseWebhookSecret(secretText, flags.secret === undefined ? `--secret-env ${flags.secretEnv}` : '--secret');
+  const secret = resolveSecretFlags(flags, context.env);
   const confirmTimeoutMs = parseDuration(flags.confirmTimeout, '--confirm-timeout');
   const ttl = tokenTtlSeconds(flags.tokenTtl);
   const gateway = await startGateway({
