@@ -36,3 +36,14 @@ export function resolveSecretFlags(flags: SecretFlags, env: NodeJS.ProcessEnv): 
   if (flags.secret !== undefined) return parseWebhookSecret(flags.secret, '--secret');
   return flags.secretEnv === undefined ? undefined : webhookSecretFromEnv(env, flags.secretEnv, '--secret-env');
 }
+
+/** What `--help` says after the options: the command's exit codes and, where it takes any, how durations are written. */
+export function helpFooter(exitCodes: ReadonlyArray<readonly [number, string]>, { durations = true }: { durations?: boolean } = {}): string {
+  const lines = ['', 'Exit codes:', ...exitCodes.map(([code, meaning]) => `  ${String(code).padEnd(4)}${meaning}`)];
+  if (durations) lines.push('', 'Durations need a unit: 500ms, 5s, 1.5s, 2m (a bare "5" is refused, not read as 5 ms).');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The exit codes every command shares, for helpFooter. */
+export const USAGE_EXIT = [2, 'usage error: a bad flag, URL, scenario or secret (one line says what to fix)'] as const;
+export const INTERRUPTED_EXIT = [130, 'stopped by Ctrl-C or SIGTERM; any report covers what ran until then'] as const;

@@ -16,7 +16,7 @@ import { ExitCode } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
 import { parseFraction, parsePositiveNumber, parseWholeNumber } from '../util/numbers.js';
-import { collect, resolveSecretFlags } from '../cli-context.js';
+import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT } from '../cli-context.js';
 import type { CliContext, RegisterCommand } from '../cli-context.js';
 
 interface BurstFlags {
@@ -122,10 +122,7 @@ async function runBurstCommand(url: string, flags: BurstFlags, context: CliConte
 export const registerBurst: RegisterCommand = (program, context) => {
   program
     .command('burst')
-    .description(
-      'first-come flash sale: many buyers confirm at once against a stock, and the stock oracle judges the outcome ' +
-        '(exit 0 pass, 1 a problem, 2 usage error)',
-    )
+    .description('first-come flash sale: many buyers confirm at once against a stock, and the stock oracle judges the outcome')
     .argument('<url>', 'the merchant\'s confirm URL, on this machine (e.g. http://127.0.0.1:3000/confirm)')
     .option('-n, --buyers <n>', 'buyers, each with its own order', '1000')
     .option('-s, --stock <n>', 'items on sale; with --stock-url it may be left out and read from the merchant')
@@ -153,6 +150,7 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('--shard <i/n>', 'run slice i (0-based) of n, for one machine or pod of a sharded run')
     .option('--start-at <unix-ms>', 'send the first request at this instant (synchronizes shards)')
     .option('-q, --quiet', 'no progress, and only the verdict line')
+    .addHelpText('after', helpFooter([[0, 'PASS: no oversell, undersell or other problem'], [1, 'FAIL: the verdict found a problem'], USAGE_EXIT, INTERRUPTED_EXIT]))
     .action(async (url: string, flags: BurstFlags) => {
       await runBurstCommand(url, flags, context);
     });

@@ -9,7 +9,7 @@ import { writeJson, writeReport, writesToStream, type ReportDestination } from '
 import { renderJunit } from '../reporters/junit.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import { collect, resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
+import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface CheckFlags {
   scenario?: string;
@@ -159,7 +159,7 @@ async function runCheckCommand(url: string | undefined, flags: CheckFlags, conte
 export const registerCheck: RegisterCommand = (program, context) => {
   program
     .command('check')
-    .description("run the contract suite against a merchant's confirm endpoint (exit 0 all kept, 1 a case failed, 2 usage)")
+    .description("run the contract suite against a merchant's confirm endpoint")
     .argument('[url]', "the merchant's confirm URL (or target.url in --scenario)")
     .option('--scenario <file>', 'a scenario file (.yaml, .yml or .json; confirm-sim init writes one); flags override it')
     .option('--dialect <dialect>', `confirm body and signing: ${DIALECTS.join(', ')} (default: v1)`)
@@ -184,5 +184,9 @@ export const registerCheck: RegisterCommand = (program, context) => {
         .default([], 'stdout'),
     )
     .option('--list', 'list the cases and what each checks, then exit')
+    .addHelpText(
+      'after',
+      helpFooter([[0, 'contract kept: every case that ran passed (skipped cases say why)'], [1, 'contract broken: a case failed'], [2, `${USAGE_EXIT[1]}, or no case left to run`], INTERRUPTED_EXIT]),
+    )
     .action((url: string | undefined, flags: CheckFlags) => runCheckCommand(url, flags, context));
 };

@@ -6,7 +6,7 @@ import { attachDemoProgress, formatDemo } from '../reporters/demo-terminal.js';
 import { parseWholeNumber } from '../util/numbers.js';
 import { TypedEmitter } from '../util/events.js';
 import { ExitCode } from '../util/errors.js';
-import type { RegisterCommand } from '../cli-context.js';
+import { helpFooter, INTERRUPTED_EXIT, USAGE_EXIT, type RegisterCommand } from '../cli-context.js';
 
 interface DemoFlags {
   flaw: string;
@@ -25,6 +25,10 @@ export const registerDemo: RegisterCommand = (program, context) => {
     .option('--buyers <n>', 'buyers in the burst', String(DEMO_DEFAULTS.buyers))
     .option('--stock <n>', 'units on sale', String(DEMO_DEFAULTS.stock))
     .option('--json', 'print the whole result (both merchants\' fire, burst and check results) as JSON')
+    .addHelpText(
+      'after',
+      helpFooter([[0, 'the correct merchant passed and the flawed one was caught'], [1, 'the demo did not show that (a bug of ours, or a busy machine)'], USAGE_EXIT, INTERRUPTED_EXIT], { durations: false }),
+    )
     .action(async (flags: DemoFlags) => {
       const options = {
         flaw: parseFlaw(flags.flaw),

@@ -5,7 +5,7 @@ import { terminalChalk } from '../reporters/style.js';
 import { UsageError, ExitCode } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
-import { collect, resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
+import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface FireFlags {
   dialect: string;
@@ -117,5 +117,9 @@ export const registerFire: RegisterCommand = (program, context) => {
     .option('--data <body>', "send exactly this body instead of the dialect's")
     .option('--expect <verdict>', 'proceed or fail; exit 1 when the gateway decides otherwise')
     .option('--json', 'print the result as one JSON object')
+    .addHelpText(
+      'after',
+      helpFooter([[0, 'the merchant was asked and answered (or, with --expect, the gateway decided as expected)'], [1, 'with --expect: the gateway would decide otherwise'], USAGE_EXIT, INTERRUPTED_EXIT]),
+    )
     .action((url: string, flags: FireFlags) => runFire(url, flags, context));
 };

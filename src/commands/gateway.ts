@@ -14,7 +14,7 @@ import { terminalChalk } from '../reporters/style.js';
 import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-terminal.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import { resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
+import { helpFooter, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface GatewayFlags {
   host: string;
@@ -106,5 +106,6 @@ export const registerGateway: RegisterCommand = (program, context) => {
     .option('--store-id <id>', 'V2 store id sent in V2 confirm and webhook data')
     .option('--confirm-timeout <duration>', "how long to wait for the merchant's confirm answer", `${DEFAULT_TIMEOUT_MS / 1000}s`)
     .option('--token-ttl <duration>', 'lifetime of an access token', `${DEFAULT_TOKEN_TTL_SECONDS / 60}m`)
+    .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM'], USAGE_EXIT]))
     .action((flags: GatewayFlags) => runGateway(flags, context));
 };

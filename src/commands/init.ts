@@ -3,7 +3,7 @@ import { makeParentDirectory } from '../util/files.js';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { renderStarter, STARTER_FORMATS, type StarterFormat } from '../scenario/index.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import type { CliContext, RegisterCommand } from '../cli-context.js';
+import { helpFooter, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface InitFlags {
   format?: string;
@@ -53,5 +53,9 @@ export const registerInit: RegisterCommand = (program, context) => {
     .option('--format <format>', 'yaml (with comments) or json (with $schema); default: from --out, else yaml')
     .option('--out <path>', 'where to write it (default: confirm-sim.yaml, or confirm-sim.json)')
     .option('--force', 'overwrite an existing file')
+    .addHelpText(
+      'after',
+      helpFooter([[0, 'the file was written'], [2, 'usage error: the file exists (use --force), or the path or format is wrong']], { durations: false }),
+    )
     .action((flags: InitFlags) => runInit(flags, context));
 };

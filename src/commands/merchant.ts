@@ -14,7 +14,7 @@ import {
   type MerchantConfirmLine,
   type MerchantStoppedLine,
 } from '../reporters/merchant-terminal.js';
-import { resolveSecretFlags, type CliContext, type RegisterCommand } from '../cli-context.js';
+import { helpFooter, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface MerchantFlags {
   host: string;
@@ -83,5 +83,6 @@ export const registerMerchant: RegisterCommand = (program, context) => {
     .addOption(new Option('--secret-env <name>', 'read the --secret from this environment variable').conflicts('secret'))
     .option('--verbose', 'print one line per confirm (order id and answer)')
     .option('--json', 'print JSON lines (started, confirm, stopped) instead of text')
+    .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM, after printing the stock left'], USAGE_EXIT]))
     .action((flags: MerchantFlags) => runMerchant(flags, context));
 };

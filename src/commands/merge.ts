@@ -1,6 +1,6 @@
 import { mergeBurstReports, readBurstReport } from '../load/index.js';
 import { deliverBurstReport } from './burst.js';
-import type { RegisterCommand } from '../cli-context.js';
+import { helpFooter, type RegisterCommand } from '../cli-context.js';
 
 interface MergeFlags {
   json?: string;
@@ -14,6 +14,12 @@ export const registerMerge: RegisterCommand = (program, context) => {
     .argument('<reports...>', 'shard report files, one per shard')
     .option('--json <file>', 'write the merged report as JSON to a file, or - for stdout')
     .option('-q, --quiet', 'only the verdict line')
+    .addHelpText(
+      'after',
+      helpFooter([[0, 'PASS over all shards'], [1, 'FAIL: the merged verdict found a problem'], [2, 'usage error: a report missing, unreadable or from another run']], {
+        durations: false,
+      }),
+    )
     .action(async (paths: string[], flags: MergeFlags) => {
       const reports = [];
       for (const path of paths) reports.push(await readBurstReport(path));

@@ -71,23 +71,30 @@ export function decodeTimeline(encoded: string, buyers: number): { states: Uint8
   return { states: new Uint8Array(bytes.subarray(0, buyers)), times };
 }
 
+/** The generator's own load is judged only over at least this long a run and this many requests. */
+export const SELF_CHECK_MIN_MS = 250;
+export const SELF_CHECK_MIN_REQUESTS = 100;
+
 /** The run's self-checks: was the generator, not the target, what limited the figures? */
 function selfCheckWarnings(facts: RunFacts, latencyP50: number | null, lagP99: number | null): BurstWarning[] {
   const { measurements, plan } = facts;
   const warnings: BurstWarning[] = [];
-  if (measurements.loop.utilization >= 0.95) {
+  // Busy shares and loop delays over a few milliseconds are start-up noise (a 10-buyer burst is "100% busy"):
+  // they say something about the generator only over a run long and large enough to have a steady state.
+  const enoughSamples = measurements.endedMs >= SELF_CHECK_MIN_MS && totalRequests(plan.buyers, plan.duplicates) >= SELF_CHECK_MIN_REQUESTS;
+  if (enoughSamples && measurements.loop.utilization >= 0.95) {
     warnings.push({
       code: 'generator-saturated',
       message: `the load generator's event loop was busy ${(measurements.loop.utilization * 100).toFixed(0)}% of the run: it, not the target, set the pace, and latencies include its own queueing (try --workers)`,
     });
   }
-  if (measurements.loop.delayP99Ms > 50) {
+  if (enoughSamples && measurements.loop.delayP99Ms > 50) {
     warnings.push({
       code: 'event-loop-delay',
       message: `the generator's event loop stalled up to ${formatMs(measurements.loop.delayMaxMs)} (p99 ${formatMs(measurements.loop.delayP99Ms)}); answers waited that long to be read, so latencies are overstated`,
     });
   }
-  if (facts.cpuCoresBusy >= 0.9 * facts.threads) {
+  if (enoughSamples && facts.cpuCoresBusy >= 0.9 * facts.threads) {
     warnings.push({
       code: 'cpu-bound',
       message: `the generator used ${facts.cpuCoresBusy.toFixed(2)} cores for ${facts.threads} thread(s): it was CPU-bound, and so were its measurements`,

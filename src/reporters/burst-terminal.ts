@@ -13,8 +13,9 @@ function ms(value: number | null): string {
   return value === null ? '-' : formatMs(value);
 }
 
+/** A left-column label, padded to line the figures up; a label as wide as the column still gets its space. */
 function label(text: string, style: ChalkInstance): string {
-  return style.dim(text.padEnd(11));
+  return style.dim(text.padEnd(Math.max(11, text.length + 1)));
 }
 
 /** The latency distribution as a small bar chart, from the first to the last non-empty bucket. */

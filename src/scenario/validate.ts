@@ -3,12 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Dialect } from '../protocol/index.js';
 import { CASE_NAMES, type CaseName } from '../contract/types.js';
+import { durationProblem } from '../util/duration.js';
 
 /** The schema ships in the package beside dist/ ("files" includes "schema"); this module is dist/src/scenario/. */
 export const SCENARIO_SCHEMA_PATH = fileURLToPath(new URL('../../../schema/scenario.schema.json', import.meta.url));
 
-/** A duration as the schema allows it: "500ms", "5s", "2m", or a number of milliseconds. */
-export type DurationValue = string | number;
+/** A duration as the schema allows it: "500ms", "5s", "2m"; always with its unit. */
+export type DurationValue = string;
 
 /** A scenario file after validation; mirrors schema/scenario.schema.json. */
 export interface Scenario {
@@ -35,7 +36,6 @@ export interface ScenarioCase {
 const PATTERN_HINTS: Record<string, string> = {
   '^https?://': 'must be an http:// or https:// URL',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'must be the NAME of an environment variable holding the secret (letters, digits, _), never the secret itself',
-  '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$': 'must be a duration such as 500ms, 5s or 2m, or a number of milliseconds',
 };
 
 let compiled: ValidateFunction<Scenario> | undefined;
@@ -46,7 +46,8 @@ export function scenarioSchema(): Record<string, unknown> {
 
 function validator(): ValidateFunction<Scenario> {
   // discriminator: errors then come from the one case entry the name selects, not from all ten oneOf branches.
-  compiled ??= new Ajv({ allErrors: true, discriminator: true, allowUnionTypes: true }).compile<Scenario>(scenarioSchema());
+  // verbose: a duration's error quotes the value, to say which unit it lacks.
+  compiled ??= new Ajv({ allErrors: true, discriminator: true, allowUnionTypes: true, verbose: true }).compile<Scenario>(scenarioSchema());
   return compiled;
 }
 
@@ -54,6 +55,7 @@ function validator(): ValidateFunction<Scenario> {
 function describeError(error: ErrorObject): string | null {
   const path = error.instancePath === '' ? '(top level)' : error.instancePath;
   const params = error.params as Record<string, unknown>;
+  if (error.schemaPath.startsWith('#/definitions/duration/')) return `${path}: ${durationProblem(error.data) ?? 'is not a duration'}`;
   switch (error.keyword) {
     case 'additionalProperties':
       return `${path}: has no field "${String(params.additionalProperty)}"; check its spelling (see confirm-sim init for every field)`;
