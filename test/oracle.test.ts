@@ -26,6 +26,7 @@ function tally(changes: Partial<StockTally> = {}): StockTally {
     latencyP99Ms: 40,
     inversions: null,
     probe: { before: 100, after: 0 },
+    payments: null,
     interrupted: false,
     missingShards: [],
     examples: { ...emptyExamples(), latestAccepted: ['sale-2000', 'sale-1999'] },

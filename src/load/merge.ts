@@ -175,6 +175,8 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
     latencyP99Ms: latency.p99,
     inversions,
     probe: probe ? { before: probe.before, after: probe.after } : null,
+    // burst refuses --gateway with --shard: a shard's payments cannot be told from the whole run's.
+    payments: null,
     interrupted: tallies.some((t) => t.interrupted),
     missingShards,
     examples,
@@ -233,6 +235,7 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
       probeUrl: reports.find((r) => r.stock.probeUrl !== null)?.stock.probeUrl ?? null,
       probe,
     },
+    payments: null,
     fairness: paced && inversions !== null ? { windowMs: config.fairnessWindowMs, inversions, timeline: null } : null,
     tally,
     transport: {

@@ -4,7 +4,7 @@ import type { ArrivalMode } from './schedule.js';
 import type { ShardSpec } from './options.js';
 
 /** Bumped whenever a field changes meaning or disappears; adding fields keeps the version. */
-export const BURST_REPORT_SCHEMA_VERSION = 1;
+export const BURST_REPORT_SCHEMA_VERSION = 2;
 export const BURST_REPORT_KIND = 'confirm-sim.burst';
 
 export const WARNING_CODES = [
@@ -91,6 +91,51 @@ export interface StockSection {
   probe: { before: number; after: number; beforeAt: number; afterAt: number } | null;
 }
 
+/** What became of one sale's payments at the gateway, read after --settle. */
+export interface PaymentsSection {
+  /** The gateway's REST API base URL the merchant looked payments up through. */
+  gateway: string;
+  api: 'v1' | 'v2';
+  noticeUrl: string | null;
+  /** The fraction of approved-for-charge payments the simulated PG declined. */
+  declineRate: number;
+  /** Payments registered before the timed part, one per buyer. */
+  registered: number;
+  paid: number;
+  /** Answered 200 by the merchant, then declined by the PG. */
+  declined: number;
+  /** Not charged because of the confirm: refused, unanswered in time, or never sent. */
+  failed: number;
+  cancelled: number;
+  /** Registered payments still ready (no confirm answer reached the gateway, e.g. an interrupted run). */
+  ready: number;
+  webhooks: {
+    /** Webhook messages sent (each counted once, however many attempts it took). */
+    sent: number;
+    /** Attempts after the first, for messages the merchant did not answer 2xx. */
+    retried: number;
+    /** Messages that were never answered 2xx, all retries spent. */
+    unanswered: number;
+    /** Messages still waiting for a retry when the summary was read. */
+    pending: number;
+  };
+  settle: {
+    /** --settle: the longest wait after the last answer. */
+    budgetMs: number;
+    /** How long was waited: less than the budget once the stock balanced and no webhook was pending. */
+    waitedMs: number;
+    /**
+     * Time after the last answer until remaining stock + paid equalled the stock at the start (every unit of
+     * a failed payment back); 0 when it already did, null when it never did or the stock was not probed.
+     */
+    restoredAfterMs: number | null;
+    /** The stock probe's readings during the settle, ms after the last answer (at most 50, evenly kept). */
+    samples: Array<{ atMs: number; stock: number }>;
+  };
+  /** A few merchant_uids per outcome, to look up with `confirm-sim gateway`'s payment view or the REST API. */
+  examples: { declined: string[]; failed: string[] };
+}
+
 export interface BurstReport {
   schemaVersion: typeof BURST_REPORT_SCHEMA_VERSION;
   kind: typeof BURST_REPORT_KIND;
@@ -137,6 +182,8 @@ export interface BurstReport {
   };
   timing: { startedAt: number; endedAt: number; durationMs: number };
   stock: StockSection;
+  /** Present when a gateway took part (--gateway): the sale's truth in money, judged against the stock. */
+  payments: PaymentsSection | null;
   fairness: {
     windowMs: number;
     inversions: number;

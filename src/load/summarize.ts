@@ -2,7 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decide } from '../protocol/decision.js';
 import { isV2 } from '../protocol/dialects.js';
 import { formatMs } from '../util/duration.js';
-import { ArrivalState, countInversions, inversionExamples } from '../oracle/fairness.js';
+import { ArrivalState, countAcceptedAfterRefusal, countInversions, inversionExamples } from '../oracle/fairness.js';
 import { EXAMPLES_PER_FINDING, emptyExamples, judgeStock } from '../oracle/stock-oracle.js';
 import type { StockTally, TallyExamples } from '../oracle/stock-oracle.js';
 import type { BurstPlan } from './options.js';
@@ -12,7 +12,7 @@ import { arrivalPosition, arrivalSchedule, intendedOffsetMs, MerchantUidTemplate
 import type { ArrivalSchedule } from './schedule.js';
 import { emptyBuckets, newLatencyHistogram, recordLatency, summarizeLatency } from './latency.js';
 import { BURST_REPORT_KIND, BURST_REPORT_SCHEMA_VERSION } from './report.js';
-import type { BurstReport, BurstWarning, RefusalReasonSummary, StockSection } from './report.js';
+import type { BurstReport, BurstWarning, PaymentsSection, RefusalReasonSummary, StockSection } from './report.js';
 
 export interface RunFacts {
   plan: BurstPlan;
@@ -25,6 +25,8 @@ export interface RunFacts {
   cpuCoresBusy: number;
   /** Warnings found before or around the run (descriptor cap, probe trouble, late start). */
   warnings: BurstWarning[];
+  /** What the gateway made of the sale, after --settle; null without a gateway. */
+  payments?: PaymentsSection | null | undefined;
 }
 
 /** Keeps the `limit` largest keys seen, with their values, in a small sorted array. */
@@ -277,6 +279,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
 
   const latency = summarizeLatency(histogram, buckets);
   const probe = facts.stock.probe;
+  const payments = facts.payments ?? null;
   const tally: StockTally = {
     buyers: store.slice.count,
     stock: facts.stock.stock,
@@ -289,6 +292,12 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     latencyP99Ms: latency.p99,
     inversions,
     probe: probe ? { before: probe.before, after: probe.after } : null,
+    payments: payments && {
+      paid: payments.paid,
+      declined: payments.declined,
+      acceptedAfterRefusal: times ? countAcceptedAfterRefusal(states, times, plan.fairnessWindowMs) : null,
+      declinedExamples: payments.examples.declined.slice(0, EXAMPLES_PER_FINDING),
+    },
     interrupted: measurements.interrupted,
     missingShards: [],
     examples,
@@ -346,6 +355,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     },
     timing: { startedAt: barrier, endedAt: barrier + measurements.endedMs, durationMs: measurements.endedMs },
     stock: facts.stock,
+    payments,
     fairness:
       inversions === null
         ? null

@@ -29,6 +29,22 @@ export function countInversions(states: Uint8Array, times: ArrayLike<number>, wi
   return inversions;
 }
 
+/**
+ * Accepted buyers who arrived after some refusal had already been given (plus `windowMs`): the buyers an
+ * inversion names. With declines, each unit a declined payment gave back can rightly let one of them in.
+ */
+export function countAcceptedAfterRefusal(states: Uint8Array, times: ArrayLike<number>, windowMs: number): number {
+  let firstRefusal = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < states.length; i++) {
+    if (states[i] === ArrivalState.Refused && times[i]! < firstRefusal) firstRefusal = times[i]!;
+  }
+  let late = 0;
+  for (let i = 0; i < states.length; i++) {
+    if (states[i] === ArrivalState.Accepted && times[i]! - windowMs > firstRefusal) late++;
+  }
+  return late;
+}
+
 function split(states: Uint8Array, times: ArrayLike<number>): { accepted: Float64Array; refusals: Float64Array } {
   let acceptedCount = 0;
   let refusedCount = 0;

@@ -9,6 +9,7 @@ import { formatMs } from '../util/duration.js';
 export const PROBLEM_KINDS = [
   'oversell',
   'undersell',
+  'leak',
   'double-take',
   'stock-mismatch',
   'slow',
@@ -64,8 +65,28 @@ export const EXAMPLE_KEYS = [
 export const EXAMPLES_PER_FINDING = 5;
 
 export interface StockProbe {
+  /** The stock at the start of the sale. */
   before: number;
+  /** The stock left at the end: after --settle when a gateway took part. */
   after: number;
+}
+
+/**
+ * What the gateway says became of the sale's money, after --settle: present only when a gateway took part.
+ * Then the verdict is about paid payments against stock, not only about 200s.
+ */
+export interface PaymentTally {
+  /** P: payments charged. */
+  paid: number;
+  /** D: buyers answered 200 in time whose charge the PG declined afterwards. */
+  declined: number;
+  /**
+   * Accepted buyers who arrived after an earlier buyer had been refused (paced runs; null in a burst). With
+   * declines, up to D of them are right: a declined buyer's unit came back and was sold again.
+   */
+  acceptedAfterRefusal: number | null;
+  /** A few declined merchant_uids: where a leak's missing units are. */
+  declinedExamples: string[];
 }
 
 /** Everything the verdict needs. Counts are additive across shards. */
@@ -89,6 +110,8 @@ export interface StockTally {
   /** (refused, accepted after that refusal) pairs; null when arrival order means nothing (a burst). */
   inversions: number | null;
   probe: StockProbe | null;
+  /** null when no gateway took part: then only the merchant's answers are judged. */
+  payments: PaymentTally | null;
   interrupted: boolean;
   /** Shards of the run that no report was given for. */
   missingShards: number[];
@@ -168,14 +191,9 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   const incomplete = tally.interrupted || tally.missingShards.length > 0;
   const stockChecks = options.stockChecks ?? true;
 
-  if (stockChecks && tally.accepted > tally.stock) {
-    const count = tally.accepted - tally.stock;
-    problems.push({
-      kind: 'oversell',
-      count,
-      message: `${tally.accepted} buyers accepted for ${tally.stock} in stock: ${plural(count, 'item')} sold that do not exist`,
-      examples: tally.examples.latestAccepted.slice(0, EXAMPLES_PER_FINDING),
-    });
+  if (stockChecks) {
+    const oversell = oversold(tally);
+    if (oversell) problems.push(oversell);
   }
   if (stockChecks && tally.accepted < allowed) {
     if (incomplete) {
@@ -195,28 +213,9 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   if (!stockChecks) {
     notes.push('stock checks (oversell, undersell, double-take) need every shard: run `confirm-sim merge` on all shard reports');
   } else if (tally.probe) {
-    const dropped = tally.probe.before - tally.probe.after;
-    const explained = tally.accepted + tally.stranded;
-    if (dropped > explained) {
-      const count = dropped - explained;
-      const strandedPart = tally.stranded > 0 ? ` and ${tally.stranded} stranded` : '';
-      problems.push({
-        kind: 'double-take',
-        count,
-        message:
-          `stock fell by ${dropped} (${tally.probe.before} → ${tally.probe.after}) for ${tally.accepted} accepted${strandedPart}: ` +
-          `${plural(count, 'item')} taken without a sale (a repeated confirm took stock again, or a failed request kept its reservation)`,
-        examples: tally.examples.doubleAccepted.slice(0, EXAMPLES_PER_FINDING),
-      });
-    } else if (dropped < tally.accepted) {
-      const count = tally.accepted - dropped;
-      problems.push({
-        kind: 'stock-mismatch',
-        count,
-        message: `${tally.accepted} accepted but stock fell only by ${dropped} (${tally.probe.before} → ${tally.probe.after}): ${plural(count, 'accepted order')} took no stock`,
-        examples: tally.examples.latestAccepted.slice(0, EXAMPLES_PER_FINDING),
-      });
-    }
+    problems.push(...probeProblems(tally, tally.probe));
+  } else if (tally.payments) {
+    notes.push('leak not checked: give --stock-url so the stock left after --settle can be set against the payments');
   } else if (options.duplicatesSent) {
     notes.push('double-take not checked: give --stock-url so stock can be compared before and after the run');
   }
@@ -232,13 +231,9 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
     });
   }
   if (tally.inversions !== null && tally.inversions > 0) {
-    const refusedText = tally.examples.unfairRefused.length > 0 ? ` (refused earlier: ${tally.examples.unfairRefused.slice(0, 3).join(', ')})` : '';
-    problems.push({
-      kind: 'unfair',
-      count: tally.inversions,
-      message: `${plural(tally.inversions, 'inversion')}: buyers were accepted after earlier buyers had already been refused${refusedText}`,
-      examples: tally.examples.unfairAccepted.slice(0, EXAMPLES_PER_FINDING),
-    });
+    const unfair = unfairness(tally, tally.inversions);
+    if (unfair.problem) problems.push(unfair.problem);
+    if (unfair.note) notes.push(unfair.note);
   }
   if (tally.stranded > 0) {
     problems.push({
@@ -269,6 +264,140 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   return { pass, summary: summarize(pass, tally, problems, stockChecks), problems, notes };
 }
 
+/** Paid payments over the stock, or more 200s than the stock and the units declines gave back explain. */
+function oversold(tally: StockTally): Problem | null {
+  const examples = tally.examples.latestAccepted.slice(0, EXAMPLES_PER_FINDING);
+  const payments = tally.payments;
+  if (!payments) {
+    if (tally.accepted <= tally.stock) return null;
+    const count = tally.accepted - tally.stock;
+    return {
+      kind: 'oversell',
+      count,
+      message: `${tally.accepted} buyers accepted for ${tally.stock} in stock: ${plural(count, 'item')} sold that do not exist`,
+      examples,
+    };
+  }
+  if (payments.paid > tally.stock) {
+    const count = payments.paid - tally.stock;
+    return {
+      kind: 'oversell',
+      count,
+      message: `${payments.paid} payments charged for ${tally.stock} in stock: ${plural(count, 'buyer')} paid for items that do not exist`,
+      examples,
+    };
+  }
+  const explained = tally.stock + payments.declined;
+  if (tally.accepted > explained) {
+    const count = tally.accepted - explained;
+    return {
+      kind: 'oversell',
+      count,
+      message:
+        `${tally.accepted} buyers accepted for ${tally.stock} in stock and ${plural(payments.declined, 'declined payment')} ` +
+        `that gave a unit back: ${plural(count, 'acceptance')} for items that did not exist (only the PG's declines kept them from being charged)`,
+      examples,
+    };
+  }
+  return null;
+}
+
+/**
+ * The stock probe against the sale. Without a gateway, every 200 should have taken one unit. With one, the
+ * units of payments that failed after their confirm must come back: what is left plus what was paid must
+ * make the stock at the start again.
+ */
+function probeProblems(tally: StockTally, probe: StockProbe): Problem[] {
+  const problems: Problem[] = [];
+  const dropped = probe.before - probe.after;
+  const explained = tally.accepted + tally.stranded;
+  const change = `${probe.before} → ${probe.after}`;
+  if (dropped > explained) {
+    const count = dropped - explained;
+    const strandedPart = tally.stranded > 0 ? ` and ${tally.stranded} stranded` : '';
+    problems.push({
+      kind: 'double-take',
+      count,
+      message:
+        `stock fell by ${dropped} (${change}) for ${tally.accepted} accepted${strandedPart}: ` +
+        `${plural(count, 'item')} taken without a sale (a repeated confirm took stock again, or a failed request kept its reservation)`,
+      examples: tally.examples.doubleAccepted.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
+  const payments = tally.payments;
+  if (!payments) {
+    if (dropped < tally.accepted) {
+      const count = tally.accepted - dropped;
+      problems.push({
+        kind: 'stock-mismatch',
+        count,
+        message: `${tally.accepted} accepted but stock fell only by ${dropped} (${change}): ${plural(count, 'accepted order')} took no stock`,
+        examples: tally.examples.latestAccepted.slice(0, EXAMPLES_PER_FINDING),
+      });
+    }
+    return problems;
+  }
+  const held = Math.min(dropped, explained) - payments.paid;
+  if (held > 0) {
+    problems.push({
+      kind: 'leak',
+      count: held,
+      message:
+        `after --settle ${probe.after} left + ${payments.paid} paid = ${probe.after + payments.paid}, short of the ${probe.before} at the start: ` +
+        `${plural(held, 'unit')} of payments that failed after their confirm (${payments.declined} declined by the PG) never came back`,
+      examples: payments.declinedExamples.slice(0, EXAMPLES_PER_FINDING),
+    });
+  } else if (dropped < payments.paid) {
+    const count = payments.paid - dropped;
+    problems.push({
+      kind: 'stock-mismatch',
+      count,
+      message:
+        `${payments.paid} payments charged but stock fell only by ${dropped} (${change}): ` +
+        `${plural(count, 'paid order')} took no stock, or stock was given back twice`,
+      examples: tally.examples.latestAccepted.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
+  return problems;
+}
+
+/** Inversions are unfair, except those a declined payment's returned unit explains. */
+function unfairness(tally: StockTally, inversions: number): { problem: Problem | null; note: string | null } {
+  const refusedText = tally.examples.unfairRefused.length > 0 ? ` (refused earlier: ${tally.examples.unfairRefused.slice(0, 3).join(', ')})` : '';
+  const examples = tally.examples.unfairAccepted.slice(0, EXAMPLES_PER_FINDING);
+  const payments = tally.payments;
+  if (payments && payments.declined > 0 && payments.acceptedAfterRefusal !== null) {
+    const late = payments.acceptedAfterRefusal;
+    const unexplained = late - payments.declined;
+    if (unexplained <= 0) {
+      return {
+        problem: null,
+        note: `${plural(late, 'buyer')} accepted after earlier refusals: no more than the ${payments.declined} units that declined payments gave back`,
+      };
+    }
+    return {
+      problem: {
+        kind: 'unfair',
+        count: unexplained,
+        message:
+          `${plural(late, 'buyer')} accepted after earlier buyers had already been refused, ${unexplained} more than the ` +
+          `${payments.declined} units declined payments gave back${refusedText}`,
+        examples,
+      },
+      note: null,
+    };
+  }
+  return {
+    problem: {
+      kind: 'unfair',
+      count: inversions,
+      message: `${plural(inversions, 'inversion')}: buyers were accepted after earlier buyers had already been refused${refusedText}`,
+      examples,
+    },
+    note: null,
+  };
+}
+
 function summarize(pass: boolean, tally: StockTally, problems: Problem[], stockChecks: boolean): string {
   const p99 = tally.latencyP99Ms === null ? '' : `, p99 ${formatMs(tally.latencyP99Ms)}`;
   if (pass && !stockChecks) {
@@ -276,6 +405,11 @@ function summarize(pass: boolean, tally: StockTally, problems: Problem[], stockC
   }
   if (pass) {
     const probe = tally.probe ? `, stock ${tally.probe.before} → ${tally.probe.after}` : '';
+    if (tally.payments) {
+      const { paid, declined } = tally.payments;
+      const declines = declined > 0 ? `, ${declined} declined by the PG` : '';
+      return `PASS ${paid} paid of ${tally.stock} in stock to ${plural(tally.buyers, 'buyer')} (${tally.accepted} accepted${declines})${probe}${p99}`;
+    }
     return `PASS ${tally.accepted} of ${tally.stock} in stock sold to ${plural(tally.buyers, 'buyer')}${probe}${p99}`;
   }
   return `FAIL ${problems.map((problem) => `${problem.kind} (${problem.count})`).join(', ')}: ${problems[0]!.message}`;
