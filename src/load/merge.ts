@@ -5,6 +5,7 @@ import type { StockTally } from '../oracle/stock-oracle.js';
 import { decodeLatencyHistogram, bucketsFromReport, newLatencyHistogram, summarizeLatency } from './latency.js';
 import { MerchantUidTemplate, sliceOf, wholeRun } from './schedule.js';
 import { decodeTimeline, judgeReport } from './summarize.js';
+import { mergeTimelines } from './timeline.js';
 import type { BurstReport, RefusalReasonSummary } from './report.js';
 
 /** Run parameters every shard of one run must share, or their reports describe different sales. */
@@ -256,5 +257,10 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
       ),
     },
     ledger: null,
+    timeline: mergeTimelines(
+      reports.map((r) => ({ shard: r.config.shard!.index, shiftMs: r.timing.startedAt - startedAt, timeline: r.timeline })),
+      endedAt - startedAt,
+      config.stock,
+    ),
   };
 }

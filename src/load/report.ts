@@ -3,7 +3,10 @@ import type { StockTally, Verdict } from '../oracle/stock-oracle.js';
 import type { ArrivalMode } from './schedule.js';
 import type { ShardSpec } from './options.js';
 
-/** Bumped whenever a field changes meaning or disappears; adding fields keeps the version. */
+/**
+ * Bumped whenever a field changes meaning or disappears; adding fields keeps the version.
+ * 2: `timeline` (per-bucket series) is required.
+ */
 export const BURST_REPORT_SCHEMA_VERSION = 2;
 export const BURST_REPORT_KIND = 'confirm-sim.burst';
 
@@ -136,6 +139,77 @@ export interface PaymentsSection {
   examples: { declined: string[]; failed: string[] };
 }
 
+/** When the stock ran out, in ms after `timing.startedAt`. */
+export interface StockOutMarks {
+  stock: number;
+  /** The stock-th 200 in time was read; null when fewer were accepted (or the stock was 0). */
+  reachedAtMs: number | null;
+  lastAcceptedAtMs: number | null;
+  /** The first refusal (non-200, non-5xx answer) read. */
+  firstRefusedAtMs: number | null;
+  /** 0 when exact; in a merged report, `reachedAtMs` is the end of the bucket where the stock-th 200 fell. */
+  resolutionMs: number;
+}
+
+/** One shard's own line in a merged report, on the merged buckets. */
+export interface ShardTimeline {
+  shard: number;
+  accepted: number[];
+  refused: number[];
+  timeouts: number[];
+  errors: number[];
+  latencyP99Ms: Array<number | null>;
+}
+
+/**
+ * The gateway's side of the sale per bucket (burst --gateway), by when the gateway recorded each: payments
+ * paid and declined, webhook deliveries sent and failed, and the stock the merchant held for unfinished
+ * payments and released after failed ones. Null without a gateway.
+ */
+export interface PaymentsTimeline {
+  paid: number[];
+  declined: number[];
+  webhooksSent: number[];
+  webhooksFailed: number[];
+  /** Units held at the end of each bucket (confirmed, not yet paid or released); null when not known. */
+  stockHeld: number[] | null;
+  /** Units released in each bucket; null when not known. */
+  stockReleased: number[] | null;
+}
+
+/**
+ * The run as a story in time: per bucket of `bucketMs` (bucket i covers [i, i+1) × bucketMs after
+ * `timing.startedAt`), requests written and every request's fate at the moment the gateway learned it.
+ */
+export interface BurstTimeline {
+  bucketMs: number;
+  buckets: number;
+  /** Requests written, by send time. */
+  sent: number[];
+  /** 200s in time, by when they were read (requests: a duplicate's 200 counts too). */
+  accepted: number[];
+  /** Other answers in time, 5xx included. */
+  refused: number[];
+  /** Requests the gateway gave up on, at the moment it did. */
+  timeouts: number[];
+  /** Connection errors (no HTTP answer), when they happened. */
+  errors: number[];
+  statusCodes: Record<string, number[]>;
+  errorKinds: Record<string, number[]>;
+  latencyMs: {
+    p50: Array<number | null>;
+    p90: Array<number | null>;
+    p99: Array<number | null>;
+    max: Array<number | null>;
+    /** Each bucket's HDR histogram (µs, 2 significant digits, compressed base64), '' when empty; for merge. */
+    hdr: string[];
+  };
+  stockOut: StockOutMarks;
+  /** Merged reports: each shard's line; null otherwise. */
+  shards: ShardTimeline[] | null;
+  payments: PaymentsTimeline | null;
+}
+
 export interface BurstReport {
   schemaVersion: typeof BURST_REPORT_SCHEMA_VERSION;
   kind: typeof BURST_REPORT_KIND;
@@ -207,4 +281,5 @@ export interface BurstReport {
     warnings: BurstWarning[];
   };
   ledger: string | null;
+  timeline: BurstTimeline;
 }

@@ -11,6 +11,7 @@ import { Flag, OVERFLOW_REASON, Outcome, OutcomeStore, noAnswerKindOf } from './
 import { arrivalPosition, arrivalSchedule, intendedOffsetMs, MerchantUidTemplate, totalRequests } from './schedule.js';
 import type { ArrivalSchedule } from './schedule.js';
 import { emptyBuckets, newLatencyHistogram, recordLatency, summarizeLatency } from './latency.js';
+import { TimelineBuilder } from './timeline.js';
 import { BURST_REPORT_KIND, BURST_REPORT_SCHEMA_VERSION } from './report.js';
 import type { BurstReport, BurstWarning, PaymentsSection, RefusalReasonSummary, StockSection } from './report.js';
 
@@ -167,6 +168,9 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     const startMs = paced ? Math.min(arrays.sentAtMs[request]!, arrival.atMs(store.globalBuyer(request))) : arrays.sentAtMs[request]!;
     return startMs + arrays.latencyMs[request]!;
   };
+  const timeline = new TimelineBuilder(measurements.endedMs, facts.stock.stock, store.requests);
+  // Buyers never sent because the target was down count as connection errors from the moment it went down.
+  const unsentErrorAtMs = measurements.targetDownAtMs ?? 0;
 
   for (let request = 0; request < store.requests; request++) {
     const outcome = arrays.outcome[request]!;
@@ -174,6 +178,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     const sentAt = arrays.sentAtMs[request]!;
     if (!Number.isNaN(sentAt)) {
       sent++;
+      timeline.sent(sentAt);
       if (paced) {
         const duplicate = (flags & Flag.Duplicate) !== 0 ? 1 : 0;
         const intended = intendedOffsetMs(arrival.schedule, arrivalPosition(store.globalBuyer(request), plan.duplicates) + duplicate);
@@ -211,6 +216,11 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     if (outcome === Outcome.ConnectionError) {
       const kind = noAnswerKindOf(arrays.detail[request]!);
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+      timeline.settled('error', Number.isNaN(sentAt) ? unsentErrorAtMs : answeredAt(request), { errorKind: kind });
+    } else if (outcome === Outcome.Accepted || outcome === Outcome.Refused || outcome === Outcome.Timeout) {
+      const kind = outcome === Outcome.Accepted ? 'accepted' : outcome === Outcome.Refused ? 'refused' : 'timeout';
+      const status = outcome === Outcome.Timeout ? undefined : arrays.status[request]!;
+      timeline.settled(kind, answeredAt(request), { status, latencyMs: latency });
     }
     if ((flags & Flag.Stranded) !== 0) {
       stranded++;
@@ -381,6 +391,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
       warnings: [...facts.warnings, ...selfCheckWarnings(facts, latency.p50, lagP99)],
     },
     ledger: plan.ledgerPath,
+    timeline: timeline.finish(),
   };
 }
 
