@@ -38,6 +38,7 @@ interface BurstFlags {
   orderUrl?: string;
   resetUrl?: string;
   stockUrl?: string;
+  hookHeader?: string[];
   p99Budget: string;
   fairnessWindow: string;
   json?: string;
@@ -71,6 +72,7 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     orderUrl: flags.orderUrl,
     resetUrl: flags.resetUrl,
     stockUrl: flags.stockUrl,
+    hookHeaders: Object.fromEntries((flags.hookHeader ?? []).map((text) => parseHeader(text, '--hook-header'))),
     p99BudgetMs: parseDuration(flags.p99Budget, '--p99-budget'),
     fairnessWindowMs: parseDuration(flags.fairnessWindow, '--fairness-window'),
     workers: parseWholeNumber(flags.workers, '--workers', 1),
@@ -142,6 +144,7 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('--order-url <url>', 'create each buyer\'s order first: POST {merchant_uid, amount, quantity}')
     .option('--reset-url <url>', 'POST {stock} here before the run')
     .option('--stock-url <url>', 'GET the remaining stock before and after (a number or {"stock": n})')
+    .option('--hook-header <name: value>', 'header for the order, reset and stock calls, e.g. the merchant\'s admin token (repeatable)', collect)
     .option('--p99-budget <duration>', 'p99 latency above this is a problem', '1s')
     .option('--fairness-window <duration>', 'a refusal and a later acceptance closer than this count as simultaneous', '1ms')
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout')

@@ -3,6 +3,7 @@ import { DIALECTS, parseDialect } from '../protocol/index.js';
 import { CheckRunner, selectCases, type CheckOptions, type CheckResult, type MerchantHookUrls } from '../contract/index.js';
 import { readScenarioFile, scenarioCheckOptions } from '../scenario/index.js';
 import { parseWholeNumber } from '../util/numbers.js';
+import { parseHeader } from '../load/index.js';
 import { attachCheckTerminal, formatCaseList } from '../reporters/check-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
 import { writeJson, writeReport, writesToStream, type ReportDestination } from '../reporters/json.js';
@@ -20,6 +21,7 @@ interface CheckFlags {
   resetUrl?: string;
   stockUrl?: string;
   webhookUrl?: string;
+  hookHeader?: string[];
   stock?: string;
   price?: string;
   grep?: string;
@@ -122,6 +124,9 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
     dialect: flags.dialect === undefined ? base.dialect : parseDialect(flags.dialect),
     secret: resolveSecretFlags(flags, context.env) ?? base.secret,
     hooks,
+    hookHeaders: flags.hookHeader === undefined
+      ? base.hookHeaders
+      : Object.fromEntries(flags.hookHeader.map((text) => parseHeader(text, '--hook-header'))),
     product,
     timeoutMs: flags.timeout === undefined ? base.timeoutMs : parseDuration(flags.timeout, '--timeout'),
     p99BudgetMs: flags.p99Budget === undefined ? base.p99BudgetMs : parseDuration(flags.p99Budget, '--p99-budget'),
@@ -169,6 +174,7 @@ export const registerCheck: RegisterCommand = (program, context) => {
     .option('--reset-url <url>', 'hook: POST {stock} resets orders and stock before each case')
     .option('--stock-url <url>', 'hook: GET answers the stock, as n or {"stock": n}')
     .option('--webhook-url <url>', "the merchant's payment webhook, told that a confirmed payment failed (case 10)")
+    .option('--hook-header <name: value>', "header for the order, reset and stock hooks, e.g. the merchant's admin token (repeatable)", collect)
     .option('--stock <n>', 'the stock the reset hook sets before each case (default: 20)')
     .option('--price <krw>', 'price of one unit (default: 1000); also tells case 4 an open-orders merchant knows it')
     .option('--grep <regex>', 'run only cases whose "<id> <name>" matches')

@@ -4,7 +4,8 @@ import { parseDuration } from '../util/duration.js';
 import { ExitCode } from '../util/errors.js';
 import { FLAWS, parseFlaw } from '../merchants/flaws.js';
 import { parseWholeNumber } from '../util/numbers.js';
-import { startMerchant } from '../merchants/server.js';
+import { DEFAULT_MAX_ORDERS, startMerchant } from '../merchants/server.js';
+import { checkAdminToken, generateAdminToken, maskAdminToken } from '../merchants/admin.js';
 import { terminalChalk } from '../reporters/style.js';
 import {
   formatConfirm,
@@ -26,6 +27,8 @@ interface MerchantFlags {
   hold?: string;
   secret?: string;
   secretEnv?: string;
+  adminToken?: string;
+  maxOrders: string;
   verbose?: boolean;
   json?: boolean;
 }
@@ -34,6 +37,9 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   const price = parseWholeNumber(flags.price, '--price', 0);
   const holdMs = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
   const secret = resolveSecretFlags(flags, context.env);
+  // A merchant that authenticates its confirms must not leave its books open: anyone could reset the stock.
+  const generatedToken = flags.adminToken === undefined && secret !== undefined ? generateAdminToken() : undefined;
+  const adminToken = flags.adminToken === undefined ? generatedToken : checkAdminToken(flags.adminToken, '--admin-token');
   const merchant = await startMerchant({
     host: flags.host,
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
@@ -43,6 +49,8 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     secret,
     openOrders: flags.openOrders ?? false,
     holdMs,
+    adminToken,
+    maxOrders: parseWholeNumber(flags.maxOrders, '--max-orders', 1),
   });
   const colour = terminalChalk(context.stdout, context.env);
   const print = (text: string): void => {
@@ -53,6 +61,8 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     openOrders: flags.openOrders ?? false,
     holdMs: holdMs ?? null,
     maskedSecret: secret?.masked ?? null,
+    // A generated token is shown once, since nobody else knows it; one the user gave is theirs to keep.
+    adminToken: adminToken === undefined ? null : generatedToken ?? maskAdminToken(adminToken),
   });
   print(flags.json ? `${JSON.stringify(started)}\n` : formatStarted(started, colour));
   if (flags.verbose) {
@@ -81,6 +91,8 @@ export const registerMerchant: RegisterCommand = (program, context) => {
     .option('--hold <duration>', 'stock reserved at confirm and not paid within this time comes back, e.g. 30s')
     .addOption(new Option('--secret <whsec>', 'require signed V2 confirm calls and webhooks (Standard Webhooks secret)').conflicts('secretEnv'))
     .addOption(new Option('--secret-env <name>', 'read the --secret from this environment variable').conflicts('secret'))
+    .option('--admin-token <token>', 'require Authorization: Bearer <token> on /reset and /orders (generated when --secret is given)')
+    .option('--max-orders <n>', 'orders kept at most; past it new orders are refused until POST /reset', String(DEFAULT_MAX_ORDERS))
     .option('--verbose', 'print one line per confirm (order id and answer)')
     .option('--json', 'print JSON lines (started, confirm, stopped) instead of text')
     .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM, after printing the stock left'], USAGE_EXIT]))

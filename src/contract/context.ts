@@ -12,6 +12,7 @@ export interface CheckSetup {
   secret: WebhookSecret | undefined;
   timeoutMs: number;
   hooks: MerchantHookUrls;
+  hookHeaders: Record<string, string>;
   product: CheckProduct;
   strict: boolean;
   p99BudgetMs: number;

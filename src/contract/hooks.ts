@@ -32,11 +32,13 @@ function oneLine(text: string): string {
  */
 export class MerchantHooks {
   readonly urls: MerchantHookUrls;
+  readonly #hookHeaders: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #signal: AbortSignal;
 
-  constructor(urls: MerchantHookUrls, timeoutMs: number, signal: AbortSignal) {
+  constructor(urls: MerchantHookUrls, hookHeaders: Record<string, string>, timeoutMs: number, signal: AbortSignal) {
     this.urls = urls;
+    this.#hookHeaders = hookHeaders;
     this.#timeoutMs = timeoutMs;
     this.#signal = signal;
   }
@@ -118,12 +120,13 @@ export class MerchantHooks {
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     const signal = AbortSignal.any([this.#signal, deadline]);
     try {
+      // The webhook is the merchant's notice_url, which the gateway calls without the test hooks' credentials.
+      const credentials = kind === 'webhook' ? {} : this.#hookHeaders;
       const response = await request(url, {
         method,
         signal,
-        ...(payload === undefined
-          ? {}
-          : { headers, body: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+        headers: payload === undefined ? credentials : { ...credentials, ...headers },
+        ...(payload === undefined ? {} : { body: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
       });
       return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS, newRunId } from '../protocol/index.js';
 import { TypedEmitter } from '../util/events.js';
 import { UsageError } from '../util/errors.js';
 import { parseHttpUrl } from '../util/url.js';
+import { parseHeader } from '../load/options.js';
 import { CONTRACT_CASES } from './cases/index.js';
 import { CaseContext, CaseSkip, type CheckSetup, type ContractCase } from './context.js';
 import { HookError, MerchantHooks } from './hooks.js';
@@ -77,6 +78,9 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     secret: options.secret,
     timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeout'),
     hooks: checkHookUrls(options.hooks ?? {}),
+    hookHeaders: Object.fromEntries(
+      Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, 'hook header')),
+    ),
     product: {
       price: wholeNumber(product.price ?? CHECK_DEFAULTS.price, 'price', 1),
       priceKnown: product.priceKnown ?? false,
@@ -134,7 +138,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
     const signal = runSignal(this.#options.signal);
     const startedAt = new Date();
     const started = performance.now();
-    const hooks = new MerchantHooks(setup.hooks, setup.timeoutMs, signal);
+    const hooks = new MerchantHooks(setup.hooks, setup.hookHeaders, setup.timeoutMs, signal);
     const ids = new OrderIds(newRunId());
     const results: CaseResult[] = [];
     let stopReason: string | null = null;

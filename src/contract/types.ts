@@ -115,6 +115,8 @@ export interface CheckOptions {
   /** Signs V2 confirms and lets case 7 craft bad signatures. */
   secret?: WebhookSecret | undefined;
   hooks?: MerchantHookUrls;
+  /** Sent with every order, reset and stock hook call (e.g. the sample merchant's admin token); never reported. */
+  hookHeaders?: Record<string, string>;
   product?: Partial<CheckProduct>;
   /** The gateway's deadline for each confirm; default 5 s. */
   timeoutMs?: number;

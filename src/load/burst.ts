@@ -155,9 +155,9 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   }
   if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, '--ledger');
   phase('setup', 'stock');
-  if (resets) await resetStock(plan.resetUrl!, plan.stock!);
+  if (resets) await resetStock(plan.resetUrl!, plan.stock!, plan.hookHeaders);
   let before: { value: number; at: number } | null = null;
-  if (plan.stockUrl !== null) before = { value: await probeStock(plan.stockUrl), at: Date.now() };
+  if (plan.stockUrl !== null) before = { value: await probeStock(plan.stockUrl, plan.hookHeaders), at: Date.now() };
   const stock = plan.stock ?? before!.value;
   if (before && plan.stock !== null && before.value !== plan.stock && (plan.shard === null || resets)) {
     warn({
@@ -168,7 +168,7 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   if (plan.orderUrl !== null) {
     phase('orders', `${slice.count} orders`);
     const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
-    await createOrders(plan.orderUrl, slice, (buyer) => template.render(buyer), plan.amount, signal);
+    await createOrders(plan.orderUrl, slice, (buyer) => template.render(buyer), plan.amount, signal, plan.hookHeaders);
   }
 
   let counters: Int32Array[] = [];
@@ -225,7 +225,7 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   if (plan.stockUrl !== null && before !== null) {
     phase('probing', 'stock after the run');
     try {
-      const after = await probeStock(plan.stockUrl);
+      const after = await probeStock(plan.stockUrl, plan.hookHeaders);
       stockSection.probe = { before: before.value, after, beforeAt: before.at, afterAt: Date.now() };
     } catch (error) {
       warn({ code: 'probe-failed', message: `stock after the run could not be read, so double-take was not checked: ${(error as Error).message}` });

@@ -38,6 +38,8 @@ export interface BurstOptions {
   orderUrl?: string | URL | undefined;
   resetUrl?: string | URL | undefined;
   stockUrl?: string | URL | undefined;
+  /** Sent with every set-up call (reset, stock probe, orders), e.g. the sample merchant's admin token; never reported. */
+  hookHeaders?: Record<string, string> | undefined;
   p99BudgetMs?: number | undefined;
   /** Arrivals closer than this are treated as simultaneous when judging fairness. */
   fairnessWindowMs?: number | undefined;
@@ -87,6 +89,7 @@ export interface BurstPlan {
   orderUrl: string | null;
   resetUrl: string | null;
   stockUrl: string | null;
+  hookHeaders: Record<string, string>;
   p99BudgetMs: number;
   fairnessWindowMs: number;
   workers: number;
@@ -256,6 +259,9 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     orderUrl: optionalLoopbackUrl(options.orderUrl, '--order-url'),
     resetUrl: optionalLoopbackUrl(options.resetUrl, '--reset-url'),
     stockUrl,
+    hookHeaders: Object.fromEntries(
+      Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, '--hook-header')),
+    ),
     p99BudgetMs,
     fairnessWindowMs,
     workers,

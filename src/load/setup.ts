@@ -14,11 +14,11 @@ function describe(error: unknown): string {
   return `${cause.error}: ${cause.message}`;
 }
 
-export async function probeStock(url: string): Promise<number> {
+export async function probeStock(url: string, hookHeaders: Record<string, string> = {}): Promise<number> {
   let status: number;
   let text: string;
   try {
-    const answer = await request(url, { method: 'GET', headersTimeout: SETUP_TIMEOUT_MS, bodyTimeout: SETUP_TIMEOUT_MS });
+    const answer = await request(url, { method: 'GET', headers: hookHeaders, headersTimeout: SETUP_TIMEOUT_MS, bodyTimeout: SETUP_TIMEOUT_MS });
     status = answer.statusCode;
     text = await answer.body.text();
   } catch (error) {
@@ -33,12 +33,12 @@ export async function probeStock(url: string): Promise<number> {
   return stock;
 }
 
-export async function resetStock(url: string, stock: number): Promise<void> {
+export async function resetStock(url: string, stock: number, hookHeaders: Record<string, string> = {}): Promise<void> {
   let status: number;
   try {
     const answer = await request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...hookHeaders, 'content-type': 'application/json' },
       body: JSON.stringify({ stock }),
       headersTimeout: SETUP_TIMEOUT_MS,
       bodyTimeout: SETUP_TIMEOUT_MS,
@@ -65,6 +65,7 @@ export async function createOrders(
   merchantUid: (globalBuyer: number) => string,
   amount: number,
   signal?: AbortSignal,
+  hookHeaders: Record<string, string> = {},
 ): Promise<number> {
   const target = new URL(url);
   const pool = new Pool(target.origin, {
@@ -82,7 +83,7 @@ export async function createOrders(
       const answer = await pool.request({
         path,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...hookHeaders, 'content-type': 'application/json' },
         body: JSON.stringify({ merchant_uid: uid, amount, quantity: 1 }),
       });
       status = answer.statusCode;

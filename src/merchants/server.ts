@@ -9,6 +9,7 @@ import { parseFlaw, type Flaw } from './flaws.js';
 import { requireMilliseconds, requireWholeNumber } from '../util/numbers.js';
 import { Shop, type PaymentStatus } from './shop.js';
 import { SignatureGuard } from './signature.js';
+import { AdminGuard, adminHeaders, checkAdminToken } from './admin.js';
 import { abortableByAll } from '../util/abort.js';
 import { listen } from '../util/listen.js';
 
@@ -33,6 +34,14 @@ export interface MerchantOptions {
   dbLatencyMs?: number;
   /** How long the `slow` flaw keeps an overloaded confirm waiting; default 6 s, past the gateway's 5 s. */
   slowDelayMs?: number;
+  /**
+   * When set, the admin routes (POST /reset, POST and GET /orders) need `Authorization: Bearer <token>`
+   * (`adminHeaders(token)`); confirm-sim's hooks send it with `hookHeaders` / `--hook-header`. The CLI
+   * generates one whenever the merchant authenticates its confirms; from code, pass `generateAdminToken()`.
+   */
+  adminToken?: string;
+  /** The most orders kept before new ones are refused (507; a confirm gets 503); default DEFAULT_MAX_ORDERS. */
+  maxOrders?: number;
 }
 
 /** One answered confirm, for `--verbose` and for tests that watch the merchant. */
@@ -57,6 +66,10 @@ export interface RunningMerchant {
   resetUrl: string;
   webhookUrl: string;
   flaw: Flaw | undefined;
+  /** The token the admin routes need, or null when they are open. */
+  adminToken: string | null;
+  /** The headers a hook call needs: `{authorization: 'Bearer …'}`, or none when the admin routes are open. */
+  adminHeaders: Record<string, string>;
   events: TypedEmitter<MerchantEvents>;
   /** Units in stock now. */
   stock(): number;
@@ -76,6 +89,13 @@ const SLOW_AFTER_IN_FLIGHT = 4;
 export const MERCHANT_BODY_LIMIT = 64 * 1024;
 /** Bursts open thousands of connections at once; the default backlog of 511 would refuse some. */
 const LISTEN_BACKLOG = 4096;
+/**
+ * The most orders a merchant keeps (a few hundred bytes each, so about 100 MB at the limit): past it, new
+ * orders are refused until a reset, rather than growing without bound. Ten times the largest documented burst.
+ */
+export const DEFAULT_MAX_ORDERS = 500_000;
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
 
 const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
@@ -99,34 +119,47 @@ interface FlawTiming {
 
 interface Route {
   method: 'GET' | 'POST';
+  /** Admin routes change or list the merchant's books: with an admin token they need it. */
+  admin: boolean;
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 class MerchantApp {
   readonly events = new TypedEmitter<MerchantEvents>();
-  readonly routes: ReadonlyMap<string, Route>;
+  readonly routes: ReadonlyMap<string, Route[]>;
   readonly #shop: Shop;
   readonly #flaw: Flaw | undefined;
   readonly #slowDelayMs: number;
   readonly #dbLatencyMs: number;
   readonly #confirmGuard: SignatureGuard | undefined;
   readonly #webhookGuard: SignatureGuard | undefined;
+  readonly #adminGuard: AdminGuard | undefined;
   readonly #closing = abortableByAll();
   #confirmsInFlight = 0;
 
-  constructor(shop: Shop, flaw: Flaw | undefined, secret: WebhookSecret | undefined, timing: FlawTiming) {
+  constructor(
+    shop: Shop,
+    flaw: Flaw | undefined,
+    secret: WebhookSecret | undefined,
+    adminToken: string | null,
+    timing: FlawTiming,
+  ) {
     this.#shop = shop;
     this.#flaw = flaw;
     this.#slowDelayMs = timing.slowDelayMs;
     this.#dbLatencyMs = timing.dbLatencyMs;
     this.#confirmGuard = secret && new SignatureGuard(secret);
     this.#webhookGuard = secret && new SignatureGuard(secret);
-    this.routes = new Map<string, Route>([
-      ['/confirm', { method: 'POST', handle: (req, res) => this.#confirm(req, res) }],
-      ['/orders', { method: 'POST', handle: (req, res) => this.#createOrder(req, res) }],
-      ['/stock', { method: 'GET', handle: async (_req, res) => sendJson(res, 200, { stock: this.#shop.stock }) }],
-      ['/reset', { method: 'POST', handle: (req, res) => this.#reset(req, res) }],
-      ['/webhook', { method: 'POST', handle: (req, res) => this.#webhook(req, res) }],
+    this.#adminGuard = adminToken === null ? undefined : new AdminGuard(adminToken);
+    this.routes = new Map<string, Route[]>([
+      ['/confirm', [{ method: 'POST', admin: false, handle: (req, res) => this.#confirm(req, res) }]],
+      ['/orders', [
+        { method: 'POST', admin: true, handle: (req, res) => this.#createOrder(req, res) },
+        { method: 'GET', admin: true, handle: async (req, res) => this.#listOrders(req, res) },
+      ]],
+      ['/stock', [{ method: 'GET', admin: false, handle: async (_req, res) => sendJson(res, 200, { stock: this.#shop.stock }) }]],
+      ['/reset', [{ method: 'POST', admin: true, handle: (req, res) => this.#reset(req, res) }]],
+      ['/webhook', [{ method: 'POST', admin: false, handle: (req, res) => this.#webhook(req, res) }]],
     ]);
   }
 
@@ -134,13 +167,23 @@ class MerchantApp {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    const route = this.routes.get(path);
-    if (!route) {
+    const routes = this.routes.get(path);
+    if (!routes) {
       sendJson(res, 404, { error: `no route ${path}; the merchant serves ${[...this.routes.keys()].join(', ')}` });
       return;
     }
-    if (req.method !== route.method) {
-      sendJson(res, 405, { error: `${path} takes ${route.method}` }, { allow: route.method });
+    const route = routes.find((candidate) => candidate.method === req.method);
+    if (!route) {
+      const allowed = routes.map((candidate) => candidate.method).join(', ');
+      sendJson(res, 405, { error: `${path} takes ${allowed}` }, { allow: allowed });
+      return;
+    }
+    if (route.admin && this.#adminGuard && !this.#adminGuard.allows(req.headers)) {
+      // Drain nothing: an unauthenticated caller gets no say in how much we read.
+      sendJson(res, 401, { error: `${path} needs the admin token printed at start: Authorization: Bearer <token>` }, {
+        'www-authenticate': 'Bearer realm="confirm-sim merchant admin"',
+        connection: 'close',
+      });
       return;
     }
     route.handle(req, res).catch((error: unknown) => {
@@ -232,11 +275,23 @@ class MerchantApp {
       return sendJson(res, 400, { error: 'quantity must be a whole number, 1 or more (default 1)' });
     }
     const result = this.#shop.createOrder(merchantUid, amount, quantity);
+    if (result === 'full') return sendJson(res, 507, { error: this.#shop.fullReason() });
     if (result === 'conflict') {
       return sendJson(res, 409, { error: `order ${merchantUid} already exists with another amount or quantity` });
     }
     // A repeat of the same order answers as its creation did, so set-up scripts can simply run again.
     sendJson(res, 201, { merchant_uid: merchantUid, amount, quantity });
+  }
+
+  /** GET /orders?offset=0&limit=100: one page of the orders, oldest first, and where the next page starts. */
+  #listOrders(req: IncomingMessage, res: ServerResponse): void {
+    const query = new URL(req.url ?? '/', 'http://merchant.invalid').searchParams;
+    const offset = pageParameter(query.get('offset'), 0, Number.MAX_SAFE_INTEGER);
+    const limit = pageParameter(query.get('limit'), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    if (offset === null || limit === null || limit === 0) {
+      return sendJson(res, 400, { error: `offset must be a whole number 0 or more, limit one from 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})` });
+    }
+    sendJson(res, 200, this.#shop.listOrders(offset, limit));
   }
 
   async #reset(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -306,6 +361,14 @@ const V2_WEBHOOK_STATUS = new Map<string, PaymentStatus>([
   ['Transaction.Cancelled', 'cancelled'],
 ]);
 
+/** A paging query parameter: absent gives the default; anything but a whole number in range is null. */
+function pageParameter(text: string | null, fallback: number, max: number): number | null {
+  if (text === null) return fallback;
+  if (!/^\d{1,16}$/.test(text)) return null;
+  const value = Number(text);
+  return value <= max ? value : null;
+}
+
 function isPaymentStatus(status: string): status is PaymentStatus {
   return status === 'paid' || status === 'failed' || status === 'cancelled';
 }
@@ -335,6 +398,10 @@ function validateConfirm(body: JsonObject, parsed: ParsedConfirm): { merchantUid
     if (!hasAmount && !hasStatus) return 'the body needs amount (current document) or status (older document)';
     if (hasAmount && parsed.amount === null) return 'amount must be a number';
     if (hasStatus && parsed.status === null) return 'status must be a non-empty string';
+    // A confirm asks about a payment about to be charged; any other status is a replay or a forgery.
+    if (hasStatus && parsed.status !== 'ready') {
+      return `status must be "ready" (a confirm is for a payment about to be charged), not ${JSON.stringify(parsed.status)}`;
+    }
     merchantUid = parsed.merchantUid;
   }
   if (merchantUid.length > MERCHANT_UID_MAX_LENGTH) {
@@ -415,8 +482,10 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
   const holdMs = options.holdMs === undefined ? undefined : requireMilliseconds(options.holdMs, 'holdMs');
   const dbLatencyMs = requireMilliseconds(options.dbLatencyMs ?? DEFAULT_DB_LATENCY_MS, 'dbLatencyMs');
   const slowDelayMs = requireMilliseconds(options.slowDelayMs ?? DEFAULT_SLOW_DELAY_MS, 'slowDelayMs');
-  const shop = new Shop({ stock, price, flaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs });
-  const app = new MerchantApp(shop, flaw, options.secret, { dbLatencyMs, slowDelayMs });
+  const maxOrders = requireWholeNumber(options.maxOrders ?? DEFAULT_MAX_ORDERS, 'maxOrders', 1);
+  const adminToken = options.adminToken === undefined ? null : checkAdminToken(options.adminToken);
+  const shop = new Shop({ stock, price, flaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs, maxOrders });
+  const app = new MerchantApp(shop, flaw, options.secret, adminToken, { dbLatencyMs, slowDelayMs });
   const server = createServer(app.handle);
   const address = await listen(server, host, port, LISTEN_BACKLOG);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
@@ -440,6 +509,8 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
     resetUrl: `${url}/reset`,
     webhookUrl: `${url}/webhook`,
     flaw,
+    adminToken,
+    adminHeaders: adminToken === null ? {} : adminHeaders(adminToken),
     events: app.events,
     stock: () => shop.stock,
     reset: (value) => shop.reset(value === undefined ? undefined : requireWholeNumber(value, 'stock', 0)),

@@ -9,6 +9,7 @@ export interface ShopConfig {
   openOrders: boolean;
   holdMs: number | undefined;
   dbLatencyMs: number;
+  maxOrders: number;
 }
 
 /** The merchant's answer to one confirm: 200 goes on, any other status refuses with `reason`. */
@@ -20,9 +21,26 @@ export interface ConfirmOutcome {
 /** The payment states a notice (V1 webhook status or V2 webhook type) can report that change stock. */
 export type PaymentStatus = 'paid' | 'failed' | 'cancelled';
 
-export type CreateOrderResult = 'created' | 'exists' | 'conflict';
+export type CreateOrderResult = 'created' | 'exists' | 'conflict' | 'full';
 
-type OrderState = 'open' | 'reserved' | 'paid' | 'refused' | 'released';
+/** One order as GET /orders lists it. */
+export interface OrderView {
+  merchant_uid: string;
+  amount: number;
+  quantity: number;
+  state: OrderState;
+  /** Units the order holds out of stock now. */
+  held: number;
+}
+
+/** One page of GET /orders: `next` is the offset of the following page, null on the last. */
+export interface OrderPage {
+  orders: OrderView[];
+  total: number;
+  next: number | null;
+}
+
+export type OrderState = 'open' | 'reserved' | 'paid' | 'refused' | 'released';
 
 interface Order {
   readonly merchantUid: string;
@@ -41,6 +59,8 @@ const ACCEPTED: ConfirmOutcome = { status: 200, reason: null };
 export class Shop {
   readonly #config: ShopConfig;
   readonly #orders = new Map<string, Order>();
+  /** The same orders in arrival order, so a page is a slice; orders are only ever forgotten all at once. */
+  readonly #orderList: Order[] = [];
   readonly #closing = abortableByAll();
   #stock: number;
 
@@ -56,8 +76,23 @@ export class Shop {
   createOrder(merchantUid: string, amount: number, quantity: number): CreateOrderResult {
     const existing = this.#orders.get(merchantUid);
     if (existing) return existing.amount === amount && existing.quantity === quantity ? 'exists' : 'conflict';
-    this.#addOrder(merchantUid, amount, quantity);
-    return 'created';
+    return this.#addOrder(merchantUid, amount, quantity) === null ? 'full' : 'created';
+  }
+
+  fullReason(): string {
+    return `the merchant keeps at most ${this.#config.maxOrders} orders (--max-orders); POST /reset forgets them`;
+  }
+
+  listOrders(offset: number, limit: number): OrderPage {
+    const orders = this.#orderList.slice(offset, offset + limit).map((order) => ({
+      merchant_uid: order.merchantUid,
+      amount: order.amount,
+      quantity: order.quantity,
+      state: order.state,
+      held: order.heldUnits,
+    }));
+    const end = offset + orders.length;
+    return { orders, total: this.#orderList.length, next: end < this.#orderList.length ? end : null };
   }
 
   /**
@@ -68,8 +103,11 @@ export class Shop {
     const { flaw } = this.#config;
     let order = this.#orders.get(merchantUid);
     if (!order) {
-      if (this.#config.openOrders) order = this.#addOrder(merchantUid, this.#config.price, 1);
-      else if (flaw === 'lenient') return ACCEPTED;
+      if (this.#config.openOrders) {
+        const added = this.#addOrder(merchantUid, this.#config.price, 1);
+        if (added === null) return { status: 503, reason: this.fullReason() };
+        order = added;
+      } else if (flaw === 'lenient') return ACCEPTED;
       else return { status: 404, reason: `unknown order ${merchantUid}` };
     }
     if (amount !== null && amount !== order.amount) {
@@ -115,6 +153,7 @@ export class Shop {
   reset(stock = this.#config.stock): void {
     for (const order of this.#orders.values()) clearTimeout(order.holdTimer);
     this.#orders.clear();
+    this.#orderList.length = 0;
     this.#stock = stock;
   }
 
@@ -123,9 +162,12 @@ export class Shop {
     for (const order of this.#orders.values()) clearTimeout(order.holdTimer);
   }
 
-  #addOrder(merchantUid: string, amount: number, quantity: number): Order {
+  /** Null when the order book is full: a merchant under attack refuses new orders rather than run out of memory. */
+  #addOrder(merchantUid: string, amount: number, quantity: number): Order | null {
+    if (this.#orderList.length >= this.#config.maxOrders) return null;
     const order: Order = { merchantUid, amount, quantity, state: 'open', heldUnits: 0, holdTimer: undefined };
     this.#orders.set(merchantUid, order);
+    this.#orderList.push(order);
     return order;
   }
 

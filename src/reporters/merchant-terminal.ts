@@ -25,6 +25,8 @@ export interface MerchantStartedLine {
   holdMs: number | null;
   /** The masked secret when V2 signatures are required, never the secret itself. */
   signatures: string | null;
+  /** The token /reset and /orders need: in full when it was generated, masked when the user gave it; null when open. */
+  adminToken: string | null;
 }
 
 export interface MerchantConfirmLine extends MerchantConfirmEvent {
@@ -43,6 +45,7 @@ export interface MerchantSettings {
   openOrders: boolean;
   holdMs: number | null;
   maskedSecret: string | null;
+  adminToken: string | null;
 }
 
 export function startedLine(merchant: RunningMerchant, settings: MerchantSettings): MerchantStartedLine {
@@ -61,6 +64,7 @@ export function startedLine(merchant: RunningMerchant, settings: MerchantSetting
     openOrders: settings.openOrders,
     holdMs: settings.holdMs,
     signatures: settings.maskedSecret,
+    adminToken: settings.adminToken,
   };
 }
 
@@ -75,12 +79,16 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
     ? 'none: a reservation lasts until a failed/cancelled webhook'
     : `${formatMs(line.holdMs)}: unpaid reservations come back after it`;
   const signing = line.signatures === null ? 'off' : `every confirm call and webhook must be signed, whatever its shape (${line.signatures})`;
+  const admin = line.adminToken === null
+    ? 'open: /reset and /orders need no token'
+    : `/reset and /orders need it; give confirm-sim --hook-header 'authorization: Bearer ${line.adminToken}'`;
   const rows: [string, string][] = [
     ['flaw', flaw],
     ['stock', units(line.stock)],
     ['orders', orders],
     ['hold', hold],
     ['signing', signing],
+    ['admin', admin],
     ['', ''],
     ['confirm', line.confirmUrl],
     ['orders', line.ordersUrl],

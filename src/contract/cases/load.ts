@@ -190,6 +190,7 @@ export const firstComeBurst: ContractCase = {
           orderUrl: setup.hooks.order,
           resetUrl: setup.hooks.reset,
           stockUrl: setup.hooks.stock,
+          hookHeaders: setup.hookHeaders,
         },
         { signal: context.signal },
       );
