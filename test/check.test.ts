@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfirmBody, parseWebhookSecret } from '../src/protocol/index.js';
@@ -290,6 +290,7 @@ test('--reporter junit writes one testcase per case, failures and skips included
   const running = await merchant(t, 'lenient', { unsigned: true });
   const dir = mkdtempSync(join(tmpdir(), 'confirm-sim-check-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'reports'));
   const out = join(dir, 'reports', 'confirm-sim.xml');
   const run = await runCli([
     'check', running.confirmUrl, '--order-url', running.ordersUrl, '--reset-url', running.resetUrl, '--stock-url', running.stockUrl,

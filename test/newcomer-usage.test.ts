@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { parseDuration } from '../src/util/duration.js';
 import { UsageError } from '../src/util/errors.js';
 import { startMerchant } from '../src/merchants/index.js';
 import { runBurst } from '../src/load/index.js';
+import { runCheck } from '../src/contract/index.js';
 import { formatBurstSummary } from '../src/reporters/burst-terminal.js';
 import { Chalk } from 'chalk';
 import { runCli } from './helpers/cli.js';
@@ -75,4 +77,36 @@ test('a tiny burst does not call its own generator saturated or CPU-bound; the i
   for (const code of ['generator-saturated', 'cpu-bound', 'event-loop-delay']) assert.ok(!codes.includes(code), codes.join(', '));
   const summary = formatBurstSummary({ ...report, interrupted: true }, new Chalk({ level: 0 }));
   assert.match(summary, /\ninterrupted the run was stopped early/);
+});
+
+test('check refuses to run no case, an --out naming no reporter, and a report folder that is not there', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'confirm-sim-newcomer-'));
+  const url = 'http://127.0.0.1:1/confirm';
+  const cases: Array<[string[], RegExp]> = [
+    [['check', url, '--skip', '.'], /^confirm-sim: --skip \. leaves no case to run; the cases are 1 confirms-known-order, /],
+    [['check', url, '--grep', 'burst', '--skip', 'first'], /^confirm-sim: --grep burst with --skip first leaves no case to run/],
+    [['check', url, '--reporter', 'junit', '--out', 'foo=x.xml'], /^confirm-sim: --out foo=x.xml: "foo" is not a reporter that writes a file; use json=<file> or junit=<file>/],
+    [['check', url, '--reporter', 'junit', '--out', `${dir}/no/such/x.xml`], /^confirm-sim: --out \S+: the folder \S+no\/such does not exist; create it first \(mkdir -p /],
+    [['burst', url, '--stock', '1', '--json', `${dir}/none/x.json`], /^confirm-sim: --json \S+: the folder \S+none does not exist/],
+    [['burst', url, '--stock', '1', '--ledger', `${dir}/none/x.ndjson`], /^confirm-sim: --ledger \S+: the folder \S+none does not exist/],
+    [['merge', `${dir}/a.json`, '--json', `${dir}/none/x.json`], /^confirm-sim: --json \S+: the folder \S+none does not exist/],
+    [['init', '--out', join(dir, 'x.toml')], /^confirm-sim: --out \S+x\.toml: check reads only \.json, \.yaml, \.yml files/],
+    [['init', '--format', 'yaml', '--out', join(dir, 'x.json')], /^confirm-sim: --format yaml with --out \S+x\.json: check would read it as json; end the file in \.yaml/],
+  ];
+  for (const [args, message] of cases) {
+    const run = await runCli(args);
+    assert.equal(run.code, 2, args.join(' '));
+    assert.match(run.stderr, message, args.join(' '));
+    assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+  }
+  assert.deepEqual(readdirSync(dir), [], 'nothing written, no folder made');
+  assert.ok(!existsSync('foo=x.xml'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+});
+
+test('runCheck rejects its promise on bad options, in the library\'s words', async () => {
+  const pending = runCheck({ url: 'http://127.0.0.1:1/confirm', skip: /./ });
+  assert.ok(pending instanceof Promise);
+  await assert.rejects(pending, { name: 'UsageError', message: /^skip \. leaves no case to run/ });
+  await assert.rejects(runCheck({ url: 'not a url' }), { name: 'UsageError' });
 });

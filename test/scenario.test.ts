@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
@@ -36,6 +36,7 @@ test('init writes a commented YAML starter that validates against the shipped sc
 
 test('init --format json writes JSON with a $schema reference that validates too', async (t) => {
   const dir = tempDir(t);
+  mkdirSync(join(dir, 'sub'));
   const out = join(dir, 'sub', 'confirm-sim.json');
   const run = await runCli(['init', '--format', 'json', '--out', out]);
   assert.equal(run.code, 0, run.stderr);

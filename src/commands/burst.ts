@@ -94,7 +94,7 @@ export async function deliverBurstReport(
   const jsonToStdout = flags.json !== undefined && writesToStream({ path: flags.json, stream: context.stdout });
   const summaryStream = jsonToStdout ? context.stderr : context.stdout;
   const style = terminalChalk(summaryStream, context.env);
-  if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout });
+  if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout }, '--json');
   const summary = formatBurstSummary(report, style);
   summaryStream.write(flags.quiet ? `${summary.split('\n')[0]}\n` : summary);
   context.setExitCode(report.interrupted ? ExitCode.interrupted : report.verdict.pass ? ExitCode.ok : ExitCode.failed);
@@ -103,6 +103,7 @@ export async function deliverBurstReport(
 async function runBurstCommand(url: string, flags: BurstFlags, context: CliContext): Promise<void> {
   const options = optionsFrom(url, flags, context.env);
   if (flags.json !== undefined && flags.json !== '-') await ensureWritable(flags.json, '--json');
+  if (flags.ledger !== undefined) await ensureWritable(flags.ledger, '--ledger');
   const events = new TypedEmitter<BurstEvents>();
   const jsonToStdout = flags.json === '-';
   const inCi = context.env.CI !== undefined && context.env.CI !== '' && context.env.CI !== 'false';

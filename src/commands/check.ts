@@ -10,6 +10,7 @@ import { writeJson, writeReport, writesToStream, type ReportDestination } from '
 import { renderJunit } from '../reporters/junit.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
+import { ensureWritable } from '../util/files.js';
 import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface CheckFlags {
@@ -39,6 +40,7 @@ const REPORTERS = ['cli', 'json', 'junit'] as const;
 type ReporterName = (typeof REPORTERS)[number];
 /** The reporters that write a report (to --out, or stdout); cli always prints to the terminal. */
 type FileReporter = Exclude<ReporterName, 'cli'>;
+const FILE_REPORTERS: readonly FileReporter[] = ['json', 'junit'];
 
 interface ReporterPlan {
   cli: boolean;
@@ -62,9 +64,19 @@ export function planReporters(reporterFlags: string[], outFlags: string[], stdou
   const paths = new Map<FileReporter, string>();
   const unnamed: string[] = [];
   for (const out of outFlags) {
-    const match = /^(json|junit)=(.+)$/.exec(out);
-    if (match) paths.set(match[1] as FileReporter, match[2]!);
-    else unnamed.push(out);
+    // "name=path" names a reporter; a file really called "a=b.xml" is written as ./a=b.xml.
+    const match = /^([A-Za-z][\w-]*)=(.*)$/.exec(out);
+    if (!match) {
+      unnamed.push(out);
+      continue;
+    }
+    const [, name, path] = match as unknown as [string, string, string];
+    if (!(FILE_REPORTERS as readonly string[]).includes(name)) {
+      throw new UsageError(`--out ${out}: "${name}" is not a reporter that writes a file; use json=<file> or junit=<file> (./${out} for a file so named)`);
+    }
+    if (path === '') throw new UsageError(`--out ${out}: no path after "="; write e.g. --out ${name}=reports/confirm-sim.${name === 'junit' ? 'xml' : 'json'}`);
+    if (paths.has(name as FileReporter)) throw new UsageError(`--out ${name}= is given twice; give each reporter one file`);
+    paths.set(name as FileReporter, path);
   }
   for (const [name] of paths) {
     if (!fileReporters.includes(name)) throw new UsageError(`--out ${name}=...: there is no --reporter ${name}; add it`);
@@ -86,6 +98,8 @@ export function planReporters(reporterFlags: string[], outFlags: string[], stdou
   }
   return { cli: names.includes('cli'), files };
 }
+
+const PATTERN_FLAGS = { grep: '--grep', skip: '--skip' };
 
 function parsePattern(text: string | undefined, flag: string): RegExp | undefined {
   if (text === undefined) return undefined;
@@ -140,20 +154,26 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
 
 async function writeFileReports(plan: ReporterPlan, result: CheckResult): Promise<void> {
   for (const [name, destination] of plan.files) {
-    if (name === 'json') await writeJson(result, destination);
-    else await writeReport(renderJunit(result), destination);
+    if (name === 'json') await writeJson(result, destination, '--out');
+    else await writeReport(renderJunit(result), destination, '--out');
   }
 }
 
 async function runCheckCommand(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<void> {
   const style = terminalChalk(context.stdout, context.env);
   if (flags.list) {
-    context.stdout.write(formatCaseList(selectCases(parsePattern(flags.grep, '--grep'), parsePattern(flags.skip, '--skip')), style));
+    context.stdout.write(formatCaseList(selectCases(parsePattern(flags.grep, '--grep'), parsePattern(flags.skip, '--skip'), PATTERN_FLAGS), style));
     context.setExitCode(ExitCode.ok);
     return;
   }
   const plan = planReporters(flags.reporter, flags.out, context.stdout);
-  const runner = new CheckRunner(await resolveOptions(url, flags, context));
+  // A report path that cannot be written fails now, not after the whole suite has run.
+  for (const destination of plan.files.values()) {
+    if (!writesToStream(destination)) await ensureWritable(destination.path!, '--out');
+  }
+  const options = await resolveOptions(url, flags, context);
+  selectCases(options.grep, options.skip, PATTERN_FLAGS);
+  const runner = new CheckRunner(options);
   if (plan.cli) attachCheckTerminal(runner, context.stdout, style);
   const result = await runner.run();
   await writeFileReports(plan, result);

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { makeParentDirectory } from '../util/files.js';
+import { requireParentDirectory } from '../util/files.js';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { renderStarter, STARTER_FORMATS, type StarterFormat } from '../scenario/index.js';
+import { renderStarter, SCENARIO_EXTENSIONS, STARTER_FORMATS, type StarterFormat } from '../scenario/index.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import { helpFooter, type CliContext, type RegisterCommand } from '../cli-context.js';
 
@@ -19,10 +19,22 @@ function parseFormat(text: string): StarterFormat {
   throw new UsageError(`--format: "${text}" is not a format; use yaml (commented, the default) or json`);
 }
 
-/** --format wins; otherwise the --out extension decides, and YAML, which can carry comments, is the default. */
+/**
+ * --format wins; otherwise the --out extension decides, and YAML, which can carry comments, is the default.
+ * check reads a scenario by its extension, so a name it would refuse, or YAML in a .json file, is refused here.
+ */
 function chooseFormat(flags: InitFlags): StarterFormat {
-  if (flags.format !== undefined) return parseFormat(flags.format);
-  return flags.out !== undefined && extname(flags.out).toLowerCase() === '.json' ? 'json' : 'yaml';
+  const format = flags.format === undefined ? undefined : parseFormat(flags.format);
+  if (flags.out === undefined) return format ?? 'yaml';
+  const extension = extname(flags.out).toLowerCase();
+  if (!(SCENARIO_EXTENSIONS as readonly string[]).includes(extension)) {
+    throw new UsageError(`--out ${flags.out}: check reads only ${SCENARIO_EXTENSIONS.join(', ')} files; name it e.g. confirm-sim.yaml`);
+  }
+  const byExtension: StarterFormat = extension === '.json' ? 'json' : 'yaml';
+  if (format !== undefined && format !== byExtension) {
+    throw new UsageError(`--format ${format} with --out ${flags.out}: check would read it as ${byExtension}; end the file in ${format === 'json' ? '.json' : '.yaml'}`);
+  }
+  return byExtension;
 }
 
 async function runInit(flags: InitFlags, context: CliContext): Promise<void> {
@@ -31,8 +43,8 @@ async function runInit(flags: InitFlags, context: CliContext): Promise<void> {
   // Relative to the file, so the editor finds the schema wherever in the project the file lives.
   const schemaPath = relative(dirname(resolve(out)), resolve(INSTALLED_SCHEMA)).split(sep).join('/');
   const text = renderStarter(format, schemaPath.startsWith('.') ? schemaPath : `./${schemaPath}`);
+  await requireParentDirectory(out, '--out');
   try {
-    await makeParentDirectory(resolve(out));
     // 'wx' fails when the file exists, so a second init never clobbers a scenario someone has edited.
     await writeFile(out, text, { encoding: 'utf8', flag: flags.force ? 'w' : 'wx' });
   } catch (error) {

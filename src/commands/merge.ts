@@ -1,4 +1,5 @@
 import { mergeBurstReports, readBurstReport } from '../load/index.js';
+import { ensureWritable } from '../util/files.js';
 import { deliverBurstReport } from './burst.js';
 import { helpFooter, type RegisterCommand } from '../cli-context.js';
 
@@ -21,6 +22,7 @@ export const registerMerge: RegisterCommand = (program, context) => {
       }),
     )
     .action(async (paths: string[], flags: MergeFlags) => {
+      if (flags.json !== undefined && flags.json !== '-') await ensureWritable(flags.json, '--json');
       const reports = [];
       for (const path of paths) reports.push(await readBurstReport(path));
       await deliverBurstReport(mergeBurstReports(reports), flags, context);

@@ -27,19 +27,29 @@ export function caseLabel(contractCase: Pick<ContractCase, 'id' | 'name'>): stri
 }
 
 /**
- * The cases --grep and --skip leave. A pattern that matches no case at all is a usage error: a typo in a CI
- * file must not turn into a run that silently checks less.
+ * The cases --grep and --skip leave. A pattern that matches no case at all, or a pair that leaves none, is a
+ * usage error: a typo in a CI file must not turn into a run that silently checks less, or nothing.
+ * `names` are what the error calls the two patterns (the CLI's flags; the library's option names by default).
  */
-export function selectCases(grep: RegExp | undefined, skip: RegExp | undefined): ContractCase[] {
-  const names = CONTRACT_CASES.map(caseLabel).join(', ');
-  for (const [flag, pattern] of [['--grep', grep], ['--skip', skip]] as const) {
+export function selectCases(
+  grep: RegExp | undefined,
+  skip: RegExp | undefined,
+  names: { grep: string; skip: string } = { grep: 'grep', skip: 'skip' },
+): ContractCase[] {
+  const labels = CONTRACT_CASES.map(caseLabel).join(', ');
+  for (const [name, pattern] of [[names.grep, grep], [names.skip, skip]] as const) {
     if (pattern !== undefined && !CONTRACT_CASES.some((contractCase) => pattern.test(caseLabel(contractCase)))) {
-      throw new UsageError(`${flag} ${pattern.source}: matches no case; the cases are ${names}`);
+      throw new UsageError(`${name} ${pattern.source}: matches no case; the cases are ${labels}`);
     }
   }
-  return CONTRACT_CASES.filter(
+  const selected = CONTRACT_CASES.filter(
     (contractCase) => (grep === undefined || grep.test(caseLabel(contractCase))) && !(skip?.test(caseLabel(contractCase)) ?? false),
   );
+  if (selected.length === 0) {
+    const given = [grep && `${names.grep} ${grep.source}`, skip && `${names.skip} ${skip.source}`].filter(Boolean).join(' with ');
+    throw new UsageError(`${given} leaves no case to run; the cases are ${labels}`);
+  }
+  return selected;
 }
 
 function checkHookUrls(hooks: MerchantHookUrls): MerchantHookUrls {
@@ -202,6 +212,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
 }
 
 /** Runs the contract once and resolves to the result; use CheckRunner directly to follow the cases as they run. */
-export function runCheck(options: CheckOptions): Promise<CheckResult> {
+export async function runCheck(options: CheckOptions): Promise<CheckResult> {
+  // async, so bad options reject the promise the caller awaits rather than throwing before it has one.
   return new CheckRunner(options).run();
 }

@@ -16,7 +16,8 @@ import { createOrders, probeStock, resetStock } from './setup.js';
 import { startWorkers } from './workers.js';
 import { epochNow, waitUntilEpoch } from './clock.js';
 import { summarizeRun } from './summarize.js';
-import { ensureWritable, writeLedger } from './ledger.js';
+import { writeLedger } from './ledger.js';
+import { ensureWritable } from '../util/files.js';
 import type { BurstEvents, BurstPhase } from './events.js';
 import type { BurstReport, BurstWarning, StockSection } from './report.js';
 
@@ -153,7 +154,7 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   if (resets && plan.stock === null) {
     throw new UsageError('--reset-url: say what to reset the stock to with --stock N');
   }
-  if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, '--ledger');
+  if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, 'ledgerPath');
   phase('setup', 'stock');
   if (resets) await resetStock(plan.resetUrl!, plan.stock!, plan.hookHeaders);
   let before: { value: number; at: number } | null = null;

@@ -1,7 +1,4 @@
 import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { makeParentDirectory } from '../util/files.js';
-import { UsageError } from '../util/errors.js';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { decide } from '../protocol/decision.js';
@@ -32,16 +29,6 @@ export interface LedgerEntry {
 }
 
 const LINES_PER_WRITE = 2000;
-
-/** Creates (or truncates) an output file before the run, so a bad path fails at once, not after the burst. */
-export async function ensureWritable(path: string, flag: string): Promise<void> {
-  try {
-    await makeParentDirectory(path);
-    await (await open(path, 'w')).close();
-  } catch (error) {
-    throw new UsageError(`${flag}: cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); give a writable path`);
-  }
-}
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { makeParentDirectory } from '../util/files.js';
+import { requireParentDirectory } from '../util/files.js';
 
 /** Where a report goes: a file, or the stream (stdout) when no path or "-" is given. */
 export interface ReportDestination {
@@ -11,18 +11,18 @@ export function writesToStream(destination: ReportDestination): boolean {
   return destination.path === undefined || destination.path === '-';
 }
 
-/** Writes a finished report; a file's directory is created first, so `--out reports/x.xml` works in a fresh CI checkout. */
-export async function writeReport(text: string, destination: ReportDestination): Promise<void> {
+/** Writes a finished report to a file in an existing folder (`what` names the option in the refusal), or to the stream. */
+export async function writeReport(text: string, destination: ReportDestination, what = 'report'): Promise<void> {
   const { path } = destination;
   if (path === undefined || path === '-') {
     destination.stream.write(text);
     return;
   }
-  await makeParentDirectory(path);
+  await requireParentDirectory(path, what);
   await writeFile(path, text, 'utf8');
 }
 
 /** Any JSON-able result, pretty-printed with a final newline: pure JSON, nothing else, as `--json` promises. */
-export function writeJson(value: unknown, destination: ReportDestination): Promise<void> {
-  return writeReport(`${JSON.stringify(value, null, 2)}\n`, destination);
+export function writeJson(value: unknown, destination: ReportDestination, what = 'report'): Promise<void> {
+  return writeReport(`${JSON.stringify(value, null, 2)}\n`, destination, what);
 }

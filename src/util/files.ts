@@ -1,36 +1,29 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from './errors.js';
 
 /**
- * Creates the folder a report, ledger or scenario file goes into. Not `mkdir(..., {recursive: true})`:
- * under procfs (e.g. --json /proc/x/report.json) Node's recursive mkdir reads the ENOENT that procfs answers
- * as "parent missing" and loops forever at 100% CPU (nodejs/node, still in Node 20 and 22). Creating each
- * missing level with a plain mkdir fails at once with that ENOENT instead.
+ * Refuses a path whose folder is missing, rather than creating it: a typo such as --json /tmp/reprots/x.json
+ * must not leave folders behind wherever it points. (Creating them was also how procfs paths sent Node's
+ * recursive mkdir into a loop.) `what` names the option or field, e.g. "--json".
  */
-export async function makeParentDirectory(filePath: string): Promise<void> {
-  const missing: string[] = [];
-  let folder = dirname(filePath);
-  while (!(await exists(folder))) {
-    missing.push(folder);
-    const parent = dirname(folder);
-    if (parent === folder) break;
-    folder = parent;
+export async function requireParentDirectory(path: string, what: string): Promise<void> {
+  const folder = dirname(resolve(path));
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(folder)).isDirectory();
+  } catch {
+    throw new UsageError(`${what} ${path}: the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or choose another path`);
   }
-  for (const level of missing.reverse()) {
-    try {
-      await mkdir(level);
-    } catch (error) {
-      // Another writer (a second shard, a parallel test) may have made it in the meantime.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
+  if (!isFolder) throw new UsageError(`${what} ${path}: ${folder} is not a folder; choose another path`);
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Checks an output file can be written (creating or truncating it) before a run, so a bad path fails at once, not after it. */
+export async function ensureWritable(path: string, what: string): Promise<void> {
+  await requireParentDirectory(path, what);
   try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
+    await (await open(path, 'w')).close();
+  } catch (error) {
+    throw new UsageError(`${what} ${path}: cannot write it (${(error as NodeJS.ErrnoException).code ?? String(error)}); choose a writable path`);
   }
 }
