@@ -208,8 +208,8 @@ test('bad flags exit 2 with one line that names the flag', async () => {
     [['burst', url, '--stock', '1', '--secret-env', 'CONFIRM_SIM_NOT_SET'], /CONFIRM_SIM_NOT_SET is not set/],
     [['burst', url, '--stock', '1', '-H', 'broken'], /--header/],
     [['burst', url, '--stock', '1', '--start-at', String(Date.now() + 3 * 86_400_000)], /more than a day ahead/],
-    [['burst', url, '--stock', '1', '--ledger', join(notADirectory, 'ledger.ndjson')], /--ledger: cannot write/],
-    [['burst', url, '--stock', '1', '--json', join(notADirectory, 'report.json')], /--json: cannot write/],
+    [['burst', url, '--stock', '1', '--ledger', join(notADirectory, 'ledger.ndjson')], /--ledger \S+: \S+ is not a folder; choose another path/],
+    [['burst', url, '--stock', '1', '--json', join(notADirectory, 'report.json')], /--json \S+: \S+ is not a folder; choose another path/],
     [['merge', '/nonexistent/shard.json'], /cannot be read/],
   ];
   for (const [args, message] of cases) {
