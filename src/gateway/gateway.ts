@@ -2,6 +2,8 @@ import { abortableByAll } from '../util/abort.js';
 import {
   DIALECTS,
   isV2,
+  refusalDetail,
+  v1FailReason,
   type Dialect,
   type GatewayDecision,
   type WebhookSecret,
@@ -10,7 +12,7 @@ import { fireConfirm, type FireAnswer } from '../fire/index.js';
 import { TypedEmitter } from '../util/events.js';
 import { UsageError } from '../util/errors.js';
 import { parseHttpUrl } from '../util/url.js';
-import { badRequest } from './errors.js';
+import { badRequest, conflict, notFound } from './errors.js';
 import {
   optionalBoolean,
   optionalChoice,
@@ -21,23 +23,47 @@ import {
   type RequestFields,
 } from './fields.js';
 import {
+  DEFAULT_PG_PROVIDER,
   PAYMENT_FIELD_LIMITS,
-  PaymentLedger,
+  PaymentStore,
+  v1PaymentView,
+  type ApiVersion,
   type CancelRequest,
   type GatewayPayment,
   type PaymentCancellation,
-  type PaymentDraft,
+  type PaymentDetails,
+  type PaymentFailure,
   type PaymentPreparation,
   type PaymentRecord,
+  type PaymentStatus,
+  type WebhookRecord,
 } from './payments.js';
-import { buildWebhook, WebhookSender, type WebhookDelivery, type WebhookTrigger } from './webhooks.js';
+import { RunTally, type SaleSummary } from './runs.js';
+import {
+  checkAnswers,
+  checkSale,
+  type AnswersResult,
+  type ConfirmAnswerReport,
+  type PaymentOutcome,
+  type RegistrationResult,
+} from './sim/sales.js';
+import {
+  buildWebhook,
+  V1_RETRY_DELAYS_MS,
+  V2_RETRY_DELAYS_MS,
+  WebhookDispatcher,
+  type WebhookDelivery,
+  type WebhookTrigger,
+} from './webhooks.js';
 
 export const OUTCOMES = ['approve', 'decline'] as const;
 /** What the simulated card company does once the merchant's confirm endpoint lets the charge go on. */
-export type Outcome = (typeof OUTCOMES)[number];
+export type Outcome = PaymentOutcome;
 
-export const DEFAULT_PG_PROVIDER = 'html5_inicis';
+export { DEFAULT_PG_PROVIDER };
 export const DEFAULT_DECLINE_REASON = '[confirm-sim] 카드사 승인거절 (simulated decline)';
+/** The PG code a simulated decline carries (V2 failure.pgCode). */
+export const DECLINE_PG_CODE = 'SIM_DECLINED';
 
 /**
  * What IMP.request_pay sends the gateway, plus what the simulation needs to play the rest: where the
@@ -63,7 +89,7 @@ export interface PaymentRequest {
   notice_url?: string;
   /** Default 'v1'. */
   dialect?: Dialect;
-  /** Default 'approve'. */
+  /** Default: the gateway's decline rate decides. */
   outcome?: Outcome;
   /** The fail_reason of a declined charge. */
   decline_reason?: string;
@@ -83,20 +109,26 @@ export interface ConfirmReport {
   decision: GatewayDecision;
 }
 
-/** What became of one request_pay: the payment as the REST API now shows it and every call the gateway made. */
+/** A payment with everything that happened to it: a JSON-able copy of the gateway's record. */
+export type PaymentTimeline = { schemaVersion: 1 } & Omit<PaymentRecord, 'details'> & { details: PaymentDetails };
+
+/** What became of one request_pay: the payment as the V1 REST API now shows it and every call the gateway made. */
 export interface PaymentAttempt {
   schemaVersion: 1;
   payment: GatewayPayment;
+  timeline: PaymentTimeline;
   /** null when no confirm_url was given: the gateway charged without asking. */
   confirm: ConfirmReport | null;
   /** What the card company did; 'not-attempted' when the confirm answer (or an earlier payment of the order) stopped it. */
   charge: 'approved' | 'declined' | 'not-attempted';
-  /** null when no webhook was due (no notice_url, or a V1 payment that failed). */
+  /** The webhook's first attempt (retries go on afterwards); null when none was due. */
   webhook: WebhookDelivery | null;
 }
 
 export interface CancelPaymentRequest extends CancelRequest {
-  /** Sends the cancellation webhook; the REST API's default is not to. */
+  imp_uid?: string | undefined;
+  merchant_uid?: string | undefined;
+  /** Sends the cancellation webhook; the V1 REST API's default is not to. */
   enable_webhook?: boolean | undefined;
 }
 
@@ -107,13 +139,40 @@ export interface CancelResult {
   webhook: WebhookDelivery | null;
 }
 
-export type PaymentChange = 'ready' | 'paid' | 'failed' | 'cancelled' | 'partially-cancelled';
+export type PaymentChange = 'ready' | 'paid' | 'declined' | 'failed' | 'cancelled' | 'partially-cancelled';
+
+/** One payment in an event: enough for a log line, without copying the record. */
+export interface PaymentLine {
+  api: ApiVersion;
+  run: string | null;
+  orderId: string;
+  impUid: string | null;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  failReason: string | null;
+  cancelledAmount: number;
+}
+
+export interface PaymentPage {
+  page: number;
+  limit: number;
+  /** Payments kept that match. */
+  total: number;
+  payments: PaymentTimeline[];
+}
 
 export type GatewayEvents = {
   /** Every HTTP request the gateway answered. */
   request: { method: string; path: string; status: number; code: number; durationMs: number };
-  payment: { change: PaymentChange; payment: GatewayPayment };
-  confirm: { imp_uid: string; confirm: ConfirmReport };
+  /** A payment changed; emitted only while someone listens (a run changes thousands a second). */
+  payment: { change: PaymentChange; payment: PaymentLine };
+  confirm: { orderId: string; impUid: string | null; confirm: ConfirmReport };
+  /** A run registered payments (one event per chunk). */
+  sale: RegistrationResult;
+  /** A batch of confirm answers was applied. */
+  answers: AnswersResult & { run: string | null };
+  /** Every webhook attempt, retries included. */
   webhook: WebhookDelivery;
 };
 
@@ -121,12 +180,17 @@ export interface GatewaySettings {
   secret: WebhookSecret | undefined;
   storeId: string | undefined;
   confirmTimeoutMs: number;
+  /** Probability that the PG declines a payment the merchant said 200 to; a run or payment may override it. */
+  declineRate: number;
+  /** Multiplies the documented webhook retry waits. */
+  webhookRetryScale: number;
+  /** Read timeout for a webhook answer. */
+  webhookTimeoutMs: number;
+  /** V1 retries only for merchants that opted in. */
+  v1WebhookRetries: boolean;
   nowMs: () => number;
-  receiptUrlFor: (impUid: string) => string;
-}
-
-function snapshot(payment: GatewayPayment): GatewayPayment {
-  return structuredClone(payment);
+  random: () => number;
+  receiptUrlFor: (record: PaymentRecord) => string;
 }
 
 function optionalUrl(fields: RequestFields, name: string): string | null {
@@ -179,25 +243,237 @@ function customData(value: unknown): string | null {
   throw badRequest('custom_data must be a string or a JSON object');
 }
 
-/** The lifecycle of payments around the confirm call: opening, confirming, charging, cancelling, notifying. */
+/**
+ * What protocol's decide() says about an answer, without its explanation and without parsing an empty body:
+ * this runs once per buyer of a burst.
+ */
+function decisionOf(dialect: Dialect, answer: ConfirmAnswerReport): Pick<GatewayDecision, 'proceed' | 'failReason'> {
+  if (answer.status === 200) return { proceed: true, failReason: null };
+  const detail = answer.status === null || !answer.body ? null : refusalDetail(dialect, answer.body);
+  return { proceed: false, failReason: isV2(dialect) ? detail : v1FailReason(detail) };
+}
+
+/** The lifecycle of payments around the confirm call: registering, confirming, charging, cancelling, notifying. */
 export class Gateway {
   readonly events = new TypedEmitter<GatewayEvents>();
-  readonly ledger: PaymentLedger;
-  readonly #webhooks = new WebhookSender();
+  readonly store: PaymentStore;
+  readonly #runs = new Map<string, RunTally>();
+  readonly #webhooks: WebhookDispatcher;
   /** Aborts confirm calls still waiting for a merchant when the gateway closes. */
   readonly #closing = abortableByAll();
 
   constructor(private readonly settings: GatewaySettings) {
-    this.ledger = new PaymentLedger(settings.receiptUrlFor, () => this.#nowSeconds());
+    this.store = new PaymentStore({ receiptUrlFor: settings.receiptUrlFor, nowMs: settings.nowMs });
+    this.#webhooks = new WebhookDispatcher({
+      retryScale: settings.webhookRetryScale,
+      readTimeoutMs: settings.webhookTimeoutMs,
+      secret: settings.secret,
+      nowMs: settings.nowMs,
+      random: settings.random,
+      onAttempt: (record, webhook, delivery) => this.#webhookAttempted(record, webhook, delivery),
+    });
   }
 
-  #nowSeconds(): number {
-    return Math.floor(this.settings.nowMs() / 1000);
+  get declineRate(): number {
+    return this.settings.declineRate;
   }
 
-  payments(): GatewayPayment[] {
-    return this.ledger.all().map((record) => snapshot(record.payment));
+  get webhookRetryScale(): number {
+    return this.settings.webhookRetryScale;
   }
+
+  // ---- views ---------------------------------------------------------------------------------------------
+
+  v1View(record: PaymentRecord): GatewayPayment {
+    return v1PaymentView(record, this.store.receiptUrl(record));
+  }
+
+  timelineOf(record: PaymentRecord): PaymentTimeline {
+    return { schemaVersion: 1, ...structuredClone(record) } as PaymentTimeline;
+  }
+
+  /** A payment by imp_uid, V2 paymentId or V1 merchant_uid (its latest payment), in that order. */
+  find(id: string, run?: string): PaymentRecord | undefined {
+    const record = this.store.findByImpUid(id) ?? this.store.findByPaymentId(id) ?? this.store.findByMerchantUid(id);
+    if (record && run !== undefined && record.run !== run) return undefined;
+    return record;
+  }
+
+  timeline(id: string, run?: string): PaymentTimeline {
+    const record = this.find(id, run);
+    if (!record) throw notFound(`no payment has id ${id}${run === undefined ? '' : ` in run ${run}`}`);
+    return this.timelineOf(record);
+  }
+
+  /** The payments kept, oldest first, a page at a time. */
+  list(options: { page?: number; limit?: number; run?: string | undefined } = {}): PaymentPage {
+    const page = options.page ?? 1;
+    const limit = options.limit ?? 100;
+    const skip = (page - 1) * limit;
+    const payments: PaymentTimeline[] = [];
+    let total = 0;
+    for (const record of this.store.all()) {
+      if (options.run !== undefined && record.run !== options.run) continue;
+      if (total >= skip && payments.length < limit) payments.push(this.timelineOf(record));
+      total += 1;
+    }
+    return { page, limit, total, payments };
+  }
+
+  summary(run: string): SaleSummary {
+    const tally = this.#runs.get(run);
+    if (!tally) throw notFound(`no run ${run} has registered payments`);
+    const summary = tally.snapshot();
+    return summary;
+  }
+
+  // ---- a run's sale: registration and answers -----------------------------------------------------------
+
+  /**
+   * Registers a run's payments (one chunk of a sale) as `ready`, with the ids the run chose. The whole chunk
+   * is refused when any id is taken or repeated, so a run never half-registers a chunk.
+   */
+  register(input: unknown): RegistrationResult {
+    const sale = checkSale(input);
+    if (sale.api === 'v2' && sale.noticeUrl !== null && this.settings.secret === undefined) {
+      throw badRequest('a V2 sale with a noticeUrl needs signed webhooks, but the gateway has no webhook secret; start it with one (--secret whsec_...)');
+    }
+    const settings = {
+      run: sale.run,
+      api: sale.api,
+      dialect: sale.dialect,
+      webhookVersion: sale.webhookVersion,
+      noticeUrl: sale.noticeUrl,
+      declineRate: sale.declineRate ?? this.settings.declineRate,
+    };
+    const existing = this.#runs.get(sale.run);
+    const mismatch = existing?.matches(settings);
+    if (mismatch) throw conflict(mismatch);
+
+    const seenOrders = new Set<string>();
+    const seenImpUids = new Set<string>();
+    const openings = sale.payments.map((payment, index) => {
+      const opening = {
+        api: sale.api,
+        dialect: sale.dialect,
+        orderId: payment.orderId,
+        impUid: payment.impUid,
+        transactionId: payment.transactionId,
+        run: sale.run,
+        amount: payment.amount,
+        currency: payment.currency,
+        noticeUrl: sale.noticeUrl,
+        webhookVersion: sale.webhookVersion,
+        outcome: payment.outcome,
+      };
+      const refusal =
+        this.store.refusalOf(opening) ??
+        (seenOrders.has(payment.orderId) ? `order ${payment.orderId} appears twice` : null) ??
+        (payment.impUid !== undefined && seenImpUids.has(payment.impUid) ? `imp_uid ${payment.impUid} appears twice` : null);
+      if (refusal !== null) throw conflict(`payments[${index}]: ${refusal}; nothing of this chunk was registered`);
+      seenOrders.add(payment.orderId);
+      if (payment.impUid !== undefined) seenImpUids.add(payment.impUid);
+      return opening;
+    });
+
+    const tally = existing ?? new RunTally(settings, this.settings.nowMs());
+    this.#runs.set(sale.run, tally);
+    const records = openings.map((opening) => this.store.open(opening));
+    tally.registered(records.length, this.settings.nowMs());
+    const result: RegistrationResult = { run: sale.run, registered: records.length, total: tally.summary.payments.registered };
+    if (sale.api === 'v1' && sale.payments.some((payment) => payment.impUid === undefined)) result.impUids = records.map((record) => record.impUid!);
+    if (sale.api === 'v2' && sale.payments.some((payment) => payment.transactionId === undefined)) result.transactionIds = records.map((record) => record.transactionId);
+    if (this.#listening('payment')) for (const record of records) this.#announce('ready', record);
+    this.events.emit('sale', result);
+    return result;
+  }
+
+  /**
+   * Applies the merchant's confirm answers as the run saw them: 200 → the PG charges or declines; anything
+   * else, or no answer in time, fails the payment with the reason the gateway records. O(1) per answer.
+   */
+  answer(input: unknown): AnswersResult {
+    const answers = checkAnswers(input);
+    const result: AnswersResult = { accepted: 0, late: 0, unknown: 0 };
+    let run: string | null = null;
+    for (const answer of answers) {
+      const record = this.#answerTarget(answer);
+      if (!record) {
+        result.unknown += 1;
+        continue;
+      }
+      run = record.run;
+      const tally = record.run === null ? undefined : this.#runs.get(record.run);
+      if (record.status !== 'ready' || record.confirmAnswer !== null) {
+        result.late += 1;
+        tally?.late();
+        continue;
+      }
+      result.accepted += 1;
+      const now = this.settings.nowMs();
+      record.confirmAnswer = { at: now, status: answer.status };
+      record.timeline.push({ at: now, event: 'confirm-answered', detail: answer.status === null ? 'no answer in time' : `HTTP ${answer.status}` });
+      tally?.answered(answer.status, now);
+      this.#afterConfirm(record, decisionOf(record.dialect, answer), answer.status === null ? 'no-answer' : 'refused', DEFAULT_DECLINE_REASON);
+    }
+    this.events.emit('answers', { ...result, run });
+    return result;
+  }
+
+  #answerTarget(answer: ConfirmAnswerReport): PaymentRecord | undefined {
+    const { orderId, run } = answer;
+    const api = run === undefined ? undefined : this.#runs.get(run)?.summary.api;
+    if (run !== undefined && api === undefined) return undefined;
+    if (api !== 'v1') {
+      const record = this.store.findByPaymentId(orderId);
+      if (record) return run === undefined || record.run === run ? record : undefined;
+      if (api === 'v2') return undefined;
+    }
+    return this.#readyV1(orderId, run);
+  }
+
+  /** V1: the latest payment of the order, in the run when one is named. */
+  #readyV1(orderId: string, run: string | undefined): PaymentRecord | undefined {
+    const list = this.store.paymentsOfMerchantUid(orderId);
+    for (let index = list.length - 1; index >= 0; index -= 1) {
+      const record = list[index]!;
+      if (run === undefined || record.run === run) return record;
+    }
+    return undefined;
+  }
+
+  /** Charges, declines or fails a ready payment after the merchant's answer; sends the webhook that is due. */
+  #afterConfirm(
+    record: PaymentRecord,
+    decision: Pick<GatewayDecision, 'proceed' | 'failReason'>,
+    refusalKind: 'refused' | 'no-answer',
+    declineReason: string,
+  ): { charge: PaymentAttempt['charge']; webhook: Promise<WebhookDelivery> | null } {
+    let charge: PaymentAttempt['charge'];
+    if (!decision.proceed) {
+      this.store.fail(record, { kind: refusalKind, reason: decision.failReason, pgCode: null, pgMessage: null });
+      charge = 'not-attempted';
+    } else if (this.#declines(record)) {
+      const failure: PaymentFailure = { kind: 'declined', reason: declineReason, pgCode: DECLINE_PG_CODE, pgMessage: declineReason };
+      this.store.fail(record, failure);
+      charge = 'declined';
+    } else {
+      charge = this.store.charge(record) ? 'approved' : 'not-attempted';
+    }
+    const tally = record.run === null ? undefined : this.#runs.get(record.run);
+    tally?.settled(record, this.settings.nowMs());
+    const paid = record.status === 'paid';
+    this.#announce(paid ? 'paid' : charge === 'declined' ? 'declined' : 'failed', record);
+    return { charge, webhook: this.#notify(record, paid ? { kind: 'paid' } : { kind: 'failed' }) };
+  }
+
+  #declines(record: PaymentRecord): boolean {
+    if (record.outcome !== null) return record.outcome === 'decline';
+    const rate = record.run === null ? this.settings.declineRate : (this.#runs.get(record.run)?.summary.declineRate ?? this.settings.declineRate);
+    return rate > 0 && this.settings.random() < rate;
+  }
+
+  // ---- one-off payments (POST /sim/payments, the library's requestPayment) -------------------------------
 
   prepare(request: PrepareRequest): PaymentPreparation {
     return this.prepareFromFields({ ...request });
@@ -205,48 +481,12 @@ export class Gateway {
 
   /** POST /payments/prepare: registers the amount an order must be paid with. */
   prepareFromFields(fields: RequestFields): PaymentPreparation {
-    return { ...this.ledger.prepare(preparationFrom(fields)) };
+    return { ...this.store.prepare(preparationFrom(fields)) };
   }
 
   /** PUT /payments/prepare: changes a registered amount. */
   editPreparationFromFields(fields: RequestFields): PaymentPreparation {
-    return { ...this.ledger.editPreparation(preparationFrom(fields)) };
-  }
-
-  #draft(fields: RequestFields): { draft: PaymentDraft; confirmUrl: string | null; outcome: Outcome; declineReason: string } {
-    const limits = PAYMENT_FIELD_LIMITS;
-    const dialect = optionalChoice(fields, 'dialect', DIALECTS) ?? 'v1';
-    const pg = pgOf(fields);
-    const draft: PaymentDraft = {
-      merchant_uid: requiredString(fields, 'merchant_uid', limits.merchant_uid),
-      amount: requiredAmount(fields, 'amount'),
-      currency: optionalString(fields, 'currency') ?? 'KRW',
-      name: optionalString(fields, 'name', limits.name) ?? null,
-      pay_method: optionalString(fields, 'pay_method', limits.pay_method) ?? 'card',
-      pg_provider: pg.provider,
-      pg_id: pg.mid,
-      buyer_name: optionalString(fields, 'buyer_name', limits.buyer_name) ?? null,
-      buyer_email: optionalString(fields, 'buyer_email', limits.buyer_email) ?? null,
-      buyer_tel: optionalString(fields, 'buyer_tel', limits.buyer_tel) ?? null,
-      buyer_addr: optionalString(fields, 'buyer_addr', limits.buyer_addr) ?? null,
-      buyer_postcode: optionalString(fields, 'buyer_postcode', limits.buyer_postcode) ?? null,
-      custom_data: customData(fields.custom_data),
-      user_agent: optionalString(fields, 'user_agent') ?? null,
-      dialect,
-      notice_url: optionalUrl(fields, 'notice_url'),
-    };
-    const confirmUrl = optionalUrl(fields, 'confirm_url');
-    if (isV2(dialect) && this.settings.secret === undefined && (confirmUrl !== null || draft.notice_url !== null)) {
-      throw badRequest(
-        `dialect ${dialect} signs the confirm call and webhooks, but the gateway has no webhook secret; start it with one (--secret whsec_...)`,
-      );
-    }
-    return {
-      draft,
-      confirmUrl,
-      outcome: optionalChoice(fields, 'outcome', OUTCOMES) ?? 'approve',
-      declineReason: optionalString(fields, 'decline_reason') ?? DEFAULT_DECLINE_REASON,
-    };
+    return { ...this.store.editPreparation(preparationFrom(fields)) };
   }
 
   /**
@@ -260,21 +500,65 @@ export class Gateway {
 
   /** The same from fields as they arrive over HTTP, unchecked: every one is checked here. */
   async requestPaymentFromFields(fields: RequestFields): Promise<PaymentAttempt> {
-    const { draft, confirmUrl, outcome, declineReason } = this.#draft(fields);
-    const record = this.ledger.open(draft);
+    const limits = PAYMENT_FIELD_LIMITS;
+    const dialect = optionalChoice(fields, 'dialect', DIALECTS) ?? 'v1';
+    const api: ApiVersion = isV2(dialect) ? 'v2' : 'v1';
+    const pg = pgOf(fields);
+    const orderId = requiredString(fields, 'merchant_uid', limits.merchant_uid);
+    const amount = requiredAmount(fields, 'amount');
+    const currency = optionalString(fields, 'currency') ?? 'KRW';
+    const details: PaymentDetails = {
+      name: optionalString(fields, 'name', limits.name) ?? null,
+      payMethod: optionalString(fields, 'pay_method', limits.pay_method) ?? 'card',
+      pgProvider: pg.provider,
+      pgId: pg.mid,
+      buyerName: optionalString(fields, 'buyer_name', limits.buyer_name) ?? null,
+      buyerEmail: optionalString(fields, 'buyer_email', limits.buyer_email) ?? null,
+      buyerTel: optionalString(fields, 'buyer_tel', limits.buyer_tel) ?? null,
+      buyerAddr: optionalString(fields, 'buyer_addr', limits.buyer_addr) ?? null,
+      buyerPostcode: optionalString(fields, 'buyer_postcode', limits.buyer_postcode) ?? null,
+      customData: customData(fields.custom_data),
+      userAgent: optionalString(fields, 'user_agent') ?? null,
+    };
+    const noticeUrl = optionalUrl(fields, 'notice_url');
+    const confirmUrl = optionalUrl(fields, 'confirm_url');
+    const outcome = optionalChoice(fields, 'outcome', OUTCOMES) ?? null;
+    const declineReason = optionalString(fields, 'decline_reason') ?? DEFAULT_DECLINE_REASON;
+    if (api === 'v2' && this.settings.secret === undefined && (confirmUrl !== null || noticeUrl !== null)) {
+      throw badRequest(
+        `dialect ${dialect} signs the confirm call and webhooks, but the gateway has no webhook secret; start it with one (--secret whsec_...)`,
+      );
+    }
+    this.store.checkPreparation(orderId, amount, currency);
+    const opening = {
+      api,
+      dialect,
+      orderId,
+      run: null,
+      amount,
+      currency,
+      details,
+      noticeUrl,
+      webhookVersion: api === 'v2' ? (dialect === 'v2-2024-01-01' ? '2024-01-01' : '2024-04-25') : null,
+      outcome,
+    } as const;
+    const refusal = this.store.refusalOf(opening);
+    if (refusal !== null) throw conflict(refusal);
+    const record = this.store.open(opening);
     this.#announce('ready', record);
 
     let confirm: ConfirmReport | null = null;
+    let decision: Pick<GatewayDecision, 'proceed' | 'failReason'> = { proceed: true, failReason: null };
+    let refusalKind: 'refused' | 'no-answer' = 'refused';
     if (confirmUrl !== null) {
-      const { payment } = record;
       const fired = await fireConfirm({
         url: confirmUrl,
         dialect: record.dialect,
         order: {
-          merchantUid: payment.merchant_uid,
-          impUid: payment.imp_uid,
-          amount: payment.amount,
-          status: payment.status,
+          merchantUid: record.orderId,
+          impUid: record.impUid ?? '',
+          amount: record.amount,
+          status: 'ready',
           transactionId: record.transactionId,
           storeId: this.settings.storeId,
         },
@@ -283,31 +567,40 @@ export class Gateway {
         signal: this.#closing.signal,
       });
       confirm = { url: confirmUrl, dialect: record.dialect, answer: fired.answer, decision: fired.decision };
-      this.events.emit('confirm', { imp_uid: payment.imp_uid, confirm });
-      if (!fired.decision.proceed) {
-        this.ledger.fail(record, fired.decision.failReason);
-        return this.#settle(record, confirm, 'not-attempted');
-      }
+      const now = this.settings.nowMs();
+      const status = fired.answer.kind === 'http' ? fired.answer.status : null;
+      record.confirmAnswer = { at: now, status };
+      record.timeline.push({ at: now, event: 'confirm-answered', detail: status === null ? fired.answer.kind : `HTTP ${status}` });
+      this.events.emit('confirm', { orderId: record.orderId, impUid: record.impUid, confirm });
+      decision = fired.decision;
+      refusalKind = status === null ? 'no-answer' : 'refused';
     }
-    if (outcome === 'decline') {
-      this.ledger.fail(record, declineReason);
-      return this.#settle(record, confirm, 'declined');
-    }
-    return this.#settle(record, confirm, this.ledger.charge(record) ? 'approved' : 'not-attempted');
+    const { charge, webhook } = this.#afterConfirm(record, decision, refusalKind, declineReason);
+    const delivery = webhook === null ? null : await webhook;
+    return { schemaVersion: 1, payment: this.v1View(record), timeline: this.timelineOf(record), confirm, charge, webhook: delivery };
   }
 
-  async #settle(
+  // ---- cancels -------------------------------------------------------------------------------------------
+
+  /**
+   * Cancels all or part of a paid payment, whichever API asked; the webhook is sent when `webhook` is true
+   * (V1's REST API only on enable_webhook, V2 always). Resolves once the webhook's first attempt is made.
+   */
+  async cancel(
     record: PaymentRecord,
-    confirm: ConfirmReport | null,
-    charge: PaymentAttempt['charge'],
-  ): Promise<PaymentAttempt> {
-    const paid = record.payment.status === 'paid';
-    this.#announce(paid ? 'paid' : 'failed', record);
-    const webhook = await this.#notify(record, paid ? { kind: 'paid' } : { kind: 'failed' });
-    return { schemaVersion: 1, payment: snapshot(record.payment), confirm, charge, webhook };
+    request: CancelRequest,
+    options: { webhook: boolean },
+  ): Promise<{ cancellation: PaymentCancellation; webhook: WebhookDelivery | null }> {
+    const wasPartial = record.status === 'paid' && record.cancelledAmount > 0;
+    const cancellation = this.store.cancel(record, request);
+    const full = record.status === 'cancelled';
+    if (record.run !== null) this.#runs.get(record.run)?.cancelled(full, wasPartial, this.settings.nowMs());
+    this.#announce(full ? 'cancelled' : 'partially-cancelled', record);
+    const webhook = options.webhook ? this.#notify(record, { kind: 'cancelled', cancellation }) : null;
+    return { cancellation, webhook: webhook === null ? null : await webhook };
   }
 
-  /** Cancels all or part of a paid payment, as POST /payments/cancel does. */
+  /** Cancels through the V1 API's target rules, as POST /payments/cancel does. */
   cancelPayment(request: CancelPaymentRequest): Promise<CancelResult> {
     return this.cancelPaymentFromFields({ ...request });
   }
@@ -315,26 +608,50 @@ export class Gateway {
   /** The same from fields as they arrive over HTTP. */
   async cancelPaymentFromFields(fields: RequestFields): Promise<CancelResult> {
     const request = cancelRequestFrom(fields);
-    const { record, cancellation } = this.ledger.cancel(request);
-    this.#announce(record.payment.status === 'cancelled' ? 'cancelled' : 'partially-cancelled', record);
-    const webhook = request.enable_webhook ? await this.#notify(record, { kind: 'cancelled', cancellation }) : null;
-    return { schemaVersion: 1, payment: snapshot(record.payment), cancellation, webhook };
+    const record = this.store.cancelTarget(request);
+    const { cancellation, webhook } = await this.cancel(record, request, { webhook: request.enable_webhook === true });
+    return { schemaVersion: 1, payment: this.v1View(record), cancellation, webhook };
   }
 
-  async #notify(record: PaymentRecord, trigger: WebhookTrigger): Promise<WebhookDelivery | null> {
-    const message = buildWebhook(record, trigger, {
-      secret: this.settings.secret,
+  // ---- webhooks and events -------------------------------------------------------------------------------
+
+  #notify(record: PaymentRecord, trigger: WebhookTrigger): Promise<WebhookDelivery> | null {
+    const webhook = buildWebhook(record, trigger, {
+      signed: this.settings.secret !== undefined,
       storeId: this.settings.storeId,
       now: new Date(this.settings.nowMs()),
     });
-    if (message === null) return null;
-    const delivery = await this.#webhooks.send(record.payment.imp_uid, message);
+    if (webhook === null) return null;
+    if (record.run !== null) this.#runs.get(record.run)?.webhookOwed();
+    const retries = record.api === 'v2' ? V2_RETRY_DELAYS_MS : this.settings.v1WebhookRetries ? V1_RETRY_DELAYS_MS : [];
+    return this.#webhooks.deliver(record, webhook, retries);
+  }
+
+  #webhookAttempted(record: PaymentRecord, webhook: WebhookRecord, delivery: WebhookDelivery): void {
+    if (record.run !== null) this.#runs.get(record.run)?.webhookAttempted(delivery.retry, webhook.state, record.orderId);
     this.events.emit('webhook', delivery);
-    return delivery;
+  }
+
+  #listening(event: keyof GatewayEvents & string): boolean {
+    return this.events.listenerCount(event) > 0;
   }
 
   #announce(change: PaymentChange, record: PaymentRecord): void {
-    this.events.emit('payment', { change, payment: snapshot(record.payment) });
+    if (!this.#listening('payment')) return;
+    this.events.emit('payment', {
+      change,
+      payment: {
+        api: record.api,
+        run: record.run,
+        orderId: record.orderId,
+        impUid: record.impUid,
+        amount: record.amount,
+        currency: record.currency,
+        status: record.status,
+        failReason: record.failure?.reason ?? null,
+        cancelledAmount: record.cancelledAmount,
+      },
+    });
   }
 
   async close(): Promise<void> {

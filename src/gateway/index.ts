@@ -9,14 +9,20 @@ import {
   type CancelResult,
   type GatewayEvents,
   type PaymentAttempt,
+  type PaymentPage,
   type PaymentRequest,
+  type PaymentTimeline,
   type PrepareRequest,
 } from './gateway.js';
-import type { GatewayPayment, PaymentPreparation } from './payments.js';
+import type { PaymentPreparation } from './payments.js';
+import type { SaleSummary } from './runs.js';
+import type { AnswersResult, ConfirmAnswerReport, RegistrationResult, SaleRegistration } from './sim/sales.js';
 import { createHandler, type GatewayRoute } from './server.js';
+import { DEFAULT_WEBHOOK_RETRY_SCALE, WEBHOOK_READ_TIMEOUT_MS } from './webhooks.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, TokenIssuer } from './tokens.js';
 
 export {
+  DECLINE_PG_CODE,
   DEFAULT_DECLINE_REASON,
   DEFAULT_PG_PROVIDER,
   OUTCOMES,
@@ -27,19 +33,56 @@ export {
   type Outcome,
   type PaymentAttempt,
   type PaymentChange,
+  type PaymentLine,
+  type PaymentPage,
   type PaymentRequest,
+  type PaymentTimeline,
   type PrepareRequest,
 } from './gateway.js';
 export {
+  API_VERSIONS,
   PAYMENT_FIELD_LIMITS,
+  WEBHOOK_VERSIONS,
+  type ApiVersion,
+  type FailureKind,
   type GatewayPayment,
   type PaymentCancellation,
+  type PaymentFailure,
   type PaymentPreparation,
+  type PaymentRecord,
   type PaymentStatus,
+  type TimelineEntry,
+  type V1Cancellation,
+  type WebhookAttempt,
+  type WebhookRecord,
+  type WebhookState,
+  type WebhookVersion,
 } from './payments.js';
+export { SUMMARY_EXAMPLES, type SaleSummary } from './runs.js';
+export {
+  MAX_ANSWER_BATCH,
+  MAX_SALE_CHUNK,
+  PAYMENT_OUTCOMES,
+  type AnswersResult,
+  type ConfirmAnswerReport,
+  type PaymentOutcome,
+  type RegistrationResult,
+  type SaleRegistration,
+  type SalePayment,
+} from './sim/sales.js';
 export { GatewayApiError } from './errors.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, type IssuedToken } from './tokens.js';
-export { WEBHOOK_CONNECT_TIMEOUT_MS, WEBHOOK_READ_TIMEOUT_MS, type WebhookDelivery } from './webhooks.js';
+export {
+  DEFAULT_WEBHOOK_RETRY_SCALE,
+  MAX_WEBHOOK_ANSWER_BYTES,
+  V1_RETRY_DELAYS_MS,
+  V1_WEBHOOK_CONNECT_TIMEOUT_MS,
+  V2_RETRY_DELAYS_MS,
+  V2_WEBHOOK_CONNECT_TIMEOUT_MS,
+  WEBHOOK_READ_TIMEOUT_MS,
+  type WebhookDelivery,
+} from './webhooks.js';
+export { connectGateway, type GatewayLink, type GatewayLinkOptions, type GatewayTarget } from './link.js';
 export type { GatewayRoute } from './server.js';
 
 export const DEFAULT_GATEWAY_HOST = '127.0.0.1';
@@ -65,8 +108,18 @@ export interface GatewayOptions {
   storeId?: string;
   /** How long the gateway waits for the merchant's confirm answer; default 5 s, the stricter documented one. */
   confirmTimeoutMs?: number;
+  /** Probability (0 to 1) that the PG declines a payment the merchant said 200 to; default 0. A run may set its own. */
+  declineRate?: number;
+  /** Multiplies the documented webhook retry schedule (V2 1, 4, 16, 64, 256 min); default DEFAULT_WEBHOOK_RETRY_SCALE. */
+  webhookRetryScale?: number;
+  /** How long a webhook's answer may take; default 30 s, as documented. */
+  webhookTimeoutMs?: number;
+  /** V1 webhooks are sent once unless the merchant opted in to retries (5, a minute apart); default false. */
+  v1WebhookRetries?: boolean;
   /** The gateway's clock in epoch milliseconds; tests move it to expire tokens. Default Date.now. */
   now?: () => number;
+  /** Draws for the decline rate and webhook jitter; default Math.random. */
+  random?: () => number;
 }
 
 export interface RunningGateway {
@@ -75,8 +128,20 @@ export interface RunningGateway {
   impKey: string;
   routes: GatewayRoute[];
   events: TypedEmitter<GatewayEvents>;
-  /** Every payment so far, as the REST API shows them (copies). */
-  payments(): GatewayPayment[];
+  declineRate: number;
+  webhookRetryScale: number;
+  /** Every payment kept, with its timeline (copies); prefer `list` for big runs. */
+  payments(): PaymentTimeline[];
+  /** What GET /sim/payments does: a page of the payments kept. */
+  list(options?: { page?: number; limit?: number; run?: string }): PaymentPage;
+  /** What POST /sim/sales does: registers a run's payments (one chunk) as ready. */
+  register(sale: SaleRegistration): RegistrationResult;
+  /** What POST /sim/confirm-answers does. */
+  answer(answers: ConfirmAnswerReport[], run?: string): AnswersResult;
+  /** What GET /sim/sales/{run} does. */
+  summary(run: string): SaleSummary;
+  /** What GET /sim/payments/{id} does: by imp_uid, paymentId or merchant_uid. */
+  payment(id: string, run?: string): PaymentTimeline;
   /** What POST /payments/prepare does. */
   prepare(request: PrepareRequest): PaymentPreparation;
   /** What POST /sim/payments does: IMP.request_pay through confirm, charge and webhook. */
@@ -87,7 +152,16 @@ export interface RunningGateway {
 }
 
 function checkOptions(options: GatewayOptions): void {
-  const { port, tokenTtlSeconds, confirmTimeoutMs } = options;
+  const { port, tokenTtlSeconds, confirmTimeoutMs, declineRate, webhookRetryScale, webhookTimeoutMs } = options;
+  if (declineRate !== undefined && !(declineRate >= 0 && declineRate <= 1)) {
+    throw new UsageError(`decline rate: ${declineRate} is not a fraction; give a number from 0 to 1, e.g. 0.2`);
+  }
+  if (webhookRetryScale !== undefined && !(webhookRetryScale > 0 && webhookRetryScale <= 1)) {
+    throw new UsageError(`webhook retry scale: ${webhookRetryScale} is not a factor above 0 and up to 1 (1 = the real schedule, 0.0001 = 341 minutes in 2 s)`);
+  }
+  if (webhookTimeoutMs !== undefined && !(Number.isFinite(webhookTimeoutMs) && webhookTimeoutMs > 0)) {
+    throw new UsageError(`webhook timeout: ${webhookTimeoutMs} ms is not a usable deadline; give more than 0`);
+  }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new UsageError(`port: ${port} is not a TCP port; give a whole number from 0 to 65535 (0 picks a free one)`);
   }
@@ -120,8 +194,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     secret: options.secret,
     storeId: options.storeId,
     confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    declineRate: options.declineRate ?? 0,
+    webhookRetryScale: options.webhookRetryScale ?? DEFAULT_WEBHOOK_RETRY_SCALE,
+    webhookTimeoutMs: options.webhookTimeoutMs ?? WEBHOOK_READ_TIMEOUT_MS,
+    v1WebhookRetries: options.v1WebhookRetries ?? false,
     nowMs,
-    receiptUrlFor: (impUid) => `${url}/sim/payments/${impUid}`,
+    random: options.random ?? Math.random,
+    receiptUrlFor: (record) =>
+      record.impUid === null ? `${url}/sim/payments/${encodeURIComponent(record.orderId)}` : `${url}/sim/receipts/${record.impUid}`,
   });
   const tokens = new TokenIssuer(
     { impKey, impSecret: options.impSecret ?? DEFAULT_IMP_SECRET },
@@ -137,7 +217,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     impKey,
     routes: handler.routes,
     events: gateway.events,
-    payments: () => gateway.payments(),
+    declineRate: gateway.declineRate,
+    webhookRetryScale: gateway.webhookRetryScale,
+    payments: () => [...gateway.store.all()].map((record) => gateway.timelineOf(record)),
+    list: (listOptions) => gateway.list(listOptions),
+    register: (sale) => gateway.register(sale),
+    answer: (answers, run) => gateway.answer({ run, answers }),
+    summary: (run) => gateway.summary(run),
+    payment: (id, run) => gateway.timeline(id, run),
     prepare: (request) => gateway.prepare(request),
     requestPayment: (request) => gateway.requestPayment(request),
     cancelPayment: (request) => gateway.cancelPayment(request),

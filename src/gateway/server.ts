@@ -3,22 +3,26 @@ import type { Gateway } from './gateway.js';
 import { GatewayApiError, badRequest, notFound } from './errors.js';
 import { optionalString, type RequestFields } from './fields.js';
 import type { TokenIssuer } from './tokens.js';
+import { simRoutes } from './sim/routes.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-interface RouteInput {
+export interface RouteInput {
   params: string[];
+  query: URLSearchParams;
   fields: RequestFields;
   headers: IncomingHttpHeaders;
 }
 
-interface Route {
+export interface Route {
   method: 'GET' | 'POST' | 'PUT';
   /** As shown to users, with {placeholders}. */
   path: string;
   summary: string;
   /** REST API routes need an access token; the simulation's own /sim routes stand for the buyer and need none. */
   auth: boolean;
+  /** Default MAX_BODY_BYTES. */
+  maxBodyBytes?: number;
   handle(input: RouteInput): unknown;
 }
 
@@ -29,7 +33,7 @@ export interface GatewayRoute {
 }
 
 function routesOf(gateway: Gateway, tokens: TokenIssuer): Route[] {
-  const payment = (impUid: string): unknown => structuredClone(gateway.ledger.byImpUid(impUid).payment);
+  const payment = (impUid: string): unknown => gateway.v1View(gateway.store.byImpUid(impUid));
   return [
     {
       method: 'POST',
@@ -43,7 +47,7 @@ function routesOf(gateway: Gateway, tokens: TokenIssuer): Route[] {
       path: '/payments/prepare/{merchant_uid}',
       summary: 'the amount prepared for an order',
       auth: true,
-      handle: ({ params: [merchantUid = ''] }) => ({ ...gateway.ledger.preparation(merchantUid) }),
+      handle: ({ params: [merchantUid = ''] }) => ({ ...gateway.store.preparation(merchantUid) }),
     },
     {
       method: 'POST',
@@ -64,7 +68,7 @@ function routesOf(gateway: Gateway, tokens: TokenIssuer): Route[] {
       path: '/payments/find/{merchant_uid}',
       summary: 'the latest payment of an order',
       auth: true,
-      handle: ({ params: [merchantUid = ''] }) => structuredClone(gateway.ledger.byMerchantUid(merchantUid).payment),
+      handle: ({ params: [merchantUid = ''] }) => gateway.v1View(gateway.store.byMerchantUid(merchantUid)),
     },
     {
       method: 'GET',
@@ -72,7 +76,7 @@ function routesOf(gateway: Gateway, tokens: TokenIssuer): Route[] {
       summary: 'the latest payment of an order in that status',
       auth: true,
       handle: ({ params: [merchantUid = '', status] }) =>
-        structuredClone(gateway.ledger.byMerchantUid(merchantUid, status).payment),
+        gateway.v1View(gateway.store.byMerchantUid(merchantUid, status)),
     },
     {
       method: 'POST',
@@ -88,29 +92,7 @@ function routesOf(gateway: Gateway, tokens: TokenIssuer): Route[] {
       auth: true,
       handle: ({ params: [impUid = ''] }) => payment(impUid),
     },
-    {
-      method: 'POST',
-      path: '/sim/payments',
-      summary:
-        'pay like IMP.request_pay {merchant_uid, amount, confirm_url?, notice_url?, dialect?, outcome?: approve|decline, ...}',
-      auth: false,
-      handle: ({ fields, headers }) =>
-        gateway.requestPaymentFromFields({ ...fields, user_agent: fields.user_agent ?? headers['user-agent'] }),
-    },
-    {
-      method: 'GET',
-      path: '/sim/payments',
-      summary: 'every payment so far',
-      auth: false,
-      handle: () => gateway.payments(),
-    },
-    {
-      method: 'GET',
-      path: '/sim/payments/{imp_uid}',
-      summary: 'a payment without a token (its receipt_url)',
-      auth: false,
-      handle: ({ params: [impUid = ''] }) => payment(impUid),
-    },
+    ...simRoutes(gateway),
   ];
 }
 
@@ -119,12 +101,12 @@ function patternOf(path: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-async function readFields(request: IncomingMessage): Promise<RequestFields> {
+async function readFields(request: IncomingMessage, maxBytes: number): Promise<RequestFields> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new GatewayApiError(413, 1, `the body is over ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw new GatewayApiError(413, 1, `the body is over ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -172,7 +154,8 @@ export function createHandler(gateway: Gateway, tokens: TokenIssuer): GatewayHan
       if (route.auth) tokens.authorize(headerText(request.headers.authorization), headerText(request.headers['x-imptokenheader']));
       const input: RouteInput = {
         params: decodeParams(match),
-        fields: method === 'GET' ? {} : await readFields(request),
+        query: url.searchParams,
+        fields: method === 'GET' ? {} : await readFields(request, route.maxBodyBytes ?? MAX_BODY_BYTES),
         headers: request.headers,
       };
       const response = await route.handle(input);

@@ -42,22 +42,24 @@ export function attachGatewayLog(events: TypedEmitter<GatewayEvents>, write: (li
   });
   events.on('payment', ({ change, payment }) => {
     const detail =
-      change === 'failed' && payment.fail_reason !== null
-        ? `: ${escapeControlCharacters(payment.fail_reason)}`
+      (change === 'failed' || change === 'declined') && payment.failReason !== null
+        ? `: ${escapeControlCharacters(payment.failReason)}`
         : change === 'partially-cancelled'
-          ? ` (${payment.cancel_amount} of ${payment.amount} cancelled)`
+          ? ` (${payment.cancelledAmount} of ${payment.amount} cancelled)`
           : '';
-    const changeStyle = change === 'paid' ? style.green : change === 'failed' ? style.red : style.cyan;
-    write(`  ${payment.imp_uid} ${escapeControlCharacters(payment.merchant_uid)} ${payment.amount} ${payment.currency} ${changeStyle(change)}${detail}`);
+    const changeStyle = change === 'paid' ? style.green : change === 'failed' || change === 'declined' ? style.red : style.cyan;
+    const id = payment.impUid ?? payment.api.toUpperCase();
+    write(`  ${id} ${escapeControlCharacters(payment.orderId)} ${payment.amount} ${payment.currency} ${changeStyle(change)}${detail}`);
   });
-  events.on('confirm', ({ imp_uid, confirm }) => {
+  events.on('confirm', ({ orderId, confirm }) => {
     const verdict = confirm.decision.proceed ? style.green('proceed') : style.red('fail');
-    write(`  ${imp_uid} confirm ${confirm.url} → ${verdict}: ${escapeControlCharacters(confirm.decision.explanation)}`);
+    write(`  ${escapeControlCharacters(orderId)} confirm ${confirm.url} → ${verdict}: ${escapeControlCharacters(confirm.decision.explanation)}`);
   });
   events.on('webhook', (delivery) => {
     const outcome = delivery.delivered ? style.green('delivered') : style.red('not delivered');
+    const attempt = delivery.retry === 0 ? '' : ` retry ${delivery.retry}`;
     write(
-      `  ${delivery.imp_uid} webhook ${delivery.event} → ${delivery.url} ${outcome}: ${escapeControlCharacters(delivery.message)} ${style.dim(formatMs(delivery.durationMs))}`,
+      `  ${escapeControlCharacters(delivery.orderId)} webhook ${delivery.event}${attempt} → ${delivery.url} ${outcome}: ${escapeControlCharacters(delivery.message)} ${style.dim(formatMs(delivery.durationMs))}`,
     );
   });
 }

@@ -17,6 +17,10 @@ export class TypedEmitter<Events extends Record<string, unknown>> {
     return this;
   }
 
+  listenerCount<K extends keyof Events & string>(event: K): number {
+    return this.#emitter.listenerCount(event);
+  }
+
   emit<K extends keyof Events & string>(event: K, payload: Events[K]): void {
     this.#emitter.emit(event, payload);
   }

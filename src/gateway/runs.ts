@@ -1,0 +1,173 @@
+import type { Dialect } from '../protocol/index.js';
+import type { ApiVersion, PaymentRecord, WebhookVersion } from './payments.js';
+
+/** How many order ids a summary lists per kind: enough to look some up, never a dump. */
+export const SUMMARY_EXAMPLES = 10;
+
+/**
+ * The sale's truth as the gateway saw it: every count is kept as payments change, never by scanning, so it
+ * stays exact however many payments the store has since forgotten.
+ */
+export interface SaleSummary {
+  schemaVersion: 1;
+  run: string;
+  api: ApiVersion;
+  dialect: Dialect;
+  webhookVersion: WebhookVersion | null;
+  noticeUrl: string | null;
+  /** The probability that the PG declines a payment the merchant said 200 to (per-payment outcomes win). */
+  declineRate: number;
+  payments: {
+    registered: number;
+    /** Still waiting for the merchant's confirm answer. */
+    ready: number;
+    /** Charged; includes partially cancelled ones. */
+    paid: number;
+    /** The merchant said 200, then the PG declined. */
+    declined: number;
+    /** The merchant's answer was not 200 or did not come (or another payment of the order was charged first). */
+    failed: number;
+    /** Fully cancelled after being paid. */
+    cancelled: number;
+    partiallyCancelled: number;
+  };
+  answers: {
+    /** Answers applied to a ready payment. */
+    received: number;
+    ok: number;
+    refused: number;
+    /** Reported as no answer in time. */
+    unanswered: number;
+    /** Answers for a payment that was no longer ready (a second answer): ignored. */
+    late: number;
+  };
+  webhooks: {
+    /** Webhooks owed (each sent at least once unless still queued). */
+    sent: number;
+    delivered: number;
+    /** Retry attempts made. */
+    retried: number;
+    /** Given up after the last retry without a 2xx. */
+    unanswered: number;
+    /** Queued, in flight or waiting for a retry. */
+    pending: number;
+  };
+  examples: {
+    declined: string[];
+    failed: string[];
+    unansweredWebhooks: string[];
+  };
+  /** Epoch ms. */
+  startedAt: number;
+  updatedAt: number;
+}
+
+export interface RunSettings {
+  run: string;
+  api: ApiVersion;
+  dialect: Dialect;
+  webhookVersion: WebhookVersion | null;
+  noticeUrl: string | null;
+  declineRate: number;
+}
+
+function pushExample(list: string[], orderId: string): void {
+  if (list.length < SUMMARY_EXAMPLES) list.push(orderId);
+}
+
+/** One run's counters; the gateway calls these at every transition of one of its payments. */
+export class RunTally {
+  readonly summary: SaleSummary;
+
+  constructor(settings: RunSettings, nowMs: number) {
+    this.summary = {
+      schemaVersion: 1,
+      ...settings,
+      payments: { registered: 0, ready: 0, paid: 0, declined: 0, failed: 0, cancelled: 0, partiallyCancelled: 0 },
+      answers: { received: 0, ok: 0, refused: 0, unanswered: 0, late: 0 },
+      webhooks: { sent: 0, delivered: 0, retried: 0, unanswered: 0, pending: 0 },
+      examples: { declined: [], failed: [], unansweredWebhooks: [] },
+      startedAt: nowMs,
+      updatedAt: nowMs,
+    };
+  }
+
+  matches(settings: RunSettings): string | null {
+    const { summary } = this;
+    for (const key of ['api', 'dialect', 'webhookVersion', 'noticeUrl', 'declineRate'] as const) {
+      if (summary[key] !== settings[key]) {
+        return `run ${settings.run} was registered with ${key} ${JSON.stringify(summary[key])}, not ${JSON.stringify(settings[key])}; a run's chunks share their settings`;
+      }
+    }
+    return null;
+  }
+
+  registered(count: number, nowMs: number): void {
+    this.summary.payments.registered += count;
+    this.summary.payments.ready += count;
+    this.summary.updatedAt = nowMs;
+  }
+
+  answered(status: number | null, nowMs: number): void {
+    const { answers } = this.summary;
+    answers.received += 1;
+    if (status === 200) answers.ok += 1;
+    else if (status === null) answers.unanswered += 1;
+    else answers.refused += 1;
+    this.summary.updatedAt = nowMs;
+  }
+
+  late(): void {
+    this.summary.answers.late += 1;
+  }
+
+  /** A ready payment was charged, declined or failed. */
+  settled(record: PaymentRecord, nowMs: number): void {
+    const { payments, examples } = this.summary;
+    payments.ready -= 1;
+    if (record.status === 'paid') payments.paid += 1;
+    else if (record.failure?.kind === 'declined') {
+      payments.declined += 1;
+      pushExample(examples.declined, record.orderId);
+    } else {
+      payments.failed += 1;
+      pushExample(examples.failed, record.orderId);
+    }
+    this.summary.updatedAt = nowMs;
+  }
+
+  /** A paid payment was cancelled, in part or (when `full`) entirely; `wasPartial` if it had been before. */
+  cancelled(full: boolean, wasPartial: boolean, nowMs: number): void {
+    const { payments } = this.summary;
+    if (full) {
+      payments.paid -= 1;
+      payments.cancelled += 1;
+      if (wasPartial) payments.partiallyCancelled -= 1;
+    } else if (!wasPartial) {
+      payments.partiallyCancelled += 1;
+    }
+    this.summary.updatedAt = nowMs;
+  }
+
+  webhookOwed(): void {
+    this.summary.webhooks.sent += 1;
+    this.summary.webhooks.pending += 1;
+  }
+
+  webhookAttempted(retry: number, outcome: 'delivered' | 'unanswered' | 'pending', orderId: string): void {
+    const { webhooks, examples } = this.summary;
+    if (retry > 0) webhooks.retried += 1;
+    if (outcome === 'pending') return;
+    webhooks.pending -= 1;
+    if (outcome === 'delivered') webhooks.delivered += 1;
+    else {
+      webhooks.unanswered += 1;
+      pushExample(examples.unansweredWebhooks, orderId);
+    }
+  }
+
+  /** A copy a caller may keep. */
+  snapshot(): SaleSummary {
+    return structuredClone(this.summary);
+  }
+}
