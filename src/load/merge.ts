@@ -169,6 +169,7 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
       notSent: sum(tallies.map((t) => t.notAccepted.notSent)),
       aborted: sum(tallies.map((t) => t.notAccepted.aborted)),
     },
+    unknownOrders: sum(tallies.map((t) => t.unknownOrders ?? 0)),
     stranded: sum(tallies.map((t) => t.stranded)),
     doubleAccepted: sum(tallies.map((t) => t.doubleAccepted)),
     overBudget: sum(tallies.map((t) => t.overBudget)),

@@ -1,5 +1,6 @@
 import type { Dialect } from '../protocol/dialects.js';
 import { refusalDetail } from '../protocol/decision.js';
+import { reasonPattern, saysUnknownOrder } from '../protocol/refusals.js';
 import { NO_ANSWER_KINDS } from '../protocol/decision.js';
 import type { NoAnswerKind } from '../protocol/decision.js';
 import type { SliceSpec } from './schedule.js';
@@ -31,8 +32,10 @@ export const Flag = {
 
 export interface RefusalReason {
   status: number;
-  /** The `reason` / `errorMessage` the merchant gave, or null. */
+  /** The `reason` / `errorMessage` the merchant gave, ids in it replaced by <id>, or null. */
   detail: string | null;
+  /** The answer says the merchant does not know the order (404, "unknown order"). */
+  unknownOrder: boolean;
   /** The first body seen with this status and detail, cut short, for the gateway's decision text. */
   body: string;
 }
@@ -62,7 +65,7 @@ export interface OutcomeArrays {
 export class OutcomeStore {
   readonly requests: number;
   readonly arrays: OutcomeArrays;
-  readonly reasons: RefusalReason[] = [{ status: 0, detail: '(more distinct reasons than confirm-sim keeps)', body: '' }];
+  readonly reasons: RefusalReason[] = [{ status: 0, detail: '(more distinct reasons than confirm-sim keeps)', body: '', unknownOrder: false }];
   readonly #reasonIds = new Map<string, number>();
   readonly #bodyCache = new Map<string, number>();
 
@@ -109,13 +112,14 @@ export class OutcomeStore {
     const cacheKey = `${status} ${body}`;
     const cached = this.#bodyCache.get(cacheKey);
     if (cached !== undefined) return cached;
-    const detail = refusalDetail(dialect, body);
+    const given = refusalDetail(dialect, body);
+    const detail = given === null ? null : reasonPattern(given);
     const key = `${status} ${detail ?? ''}`;
     let id = this.#reasonIds.get(key);
     if (id === undefined) {
       if (this.reasons.length >= MAX_REASONS) return OVERFLOW_REASON;
       id = this.reasons.length;
-      this.reasons.push({ status, detail, body: body.slice(0, KEPT_BODY_CHARS) });
+      this.reasons.push({ status, detail, body: body.slice(0, KEPT_BODY_CHARS), unknownOrder: saysUnknownOrder(status, given) });
       this.#reasonIds.set(key, id);
     }
     if (this.#bodyCache.size < MAX_BODY_CACHE) this.#bodyCache.set(cacheKey, id);

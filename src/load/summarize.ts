@@ -235,6 +235,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
   const causes = { refused: 0, serverErrors: 0, timeouts: 0, connectionErrors: 0, notSent: 0, aborted: 0 };
   let acceptedBuyers = 0;
   let doubleAccepted = 0;
+  let unknownOrders = 0;
   for (let request = 0, buyer = 0; request < store.requests; buyer++) {
     const first = request;
     const twice = request + 1 < store.requests && (arrays.flags[request + 1]! & Flag.Duplicate) !== 0;
@@ -259,6 +260,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
         pushExample(examples.serverErrors, () => uidOf(first));
       } else {
         causes.refused++;
+        if (store.reasons[arrays.detail[first]!]?.unknownOrder === true) unknownOrders++;
         pushExample(examples.refused, () => uidOf(first));
       }
     } else if (primary === Outcome.Timeout) {
@@ -295,6 +297,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     stock: facts.stock.stock,
     accepted: acceptedBuyers,
     notAccepted: causes,
+    unknownOrders,
     stranded,
     doubleAccepted,
     overBudget,

@@ -1,4 +1,5 @@
 import { formatMs } from '../util/duration.js';
+import { UNKNOWN_ORDER_FIX } from '../protocol/refusals.js';
 
 /**
  * The stock oracle: what a first-come flash sale must look like from the gateway's side, judged from a
@@ -17,6 +18,7 @@ export const PROBLEM_KINDS = [
   'stranded',
   'interrupted',
   'missing-shards',
+  'unknown-orders',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
@@ -97,6 +99,8 @@ export interface StockTally {
   /** Distinct buyers who got a 200 within the timeout. */
   accepted: number;
   notAccepted: NotAcceptedCauses;
+  /** Of notAccepted.refused, buyers whose refusal said the order is unknown (404, "unknown order"). Absent in older reports. */
+  unknownOrders?: number;
   /** Requests answered 200 after the gateway had timed them out. */
   stranded: number;
   /** Buyers whose confirm was answered 200 twice (both requests of a duplicate). */
@@ -166,9 +170,16 @@ function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-function causeText(causes: NotAcceptedCauses): string {
+/** Refusals are "while stock was left" only if the probe does not show the stock gone. */
+function causeText(causes: NotAcceptedCauses, tally: StockTally): string {
   const parts: string[] = [];
-  if (causes.refused > 0) parts.push(`${causes.refused} refused while stock was left`);
+  const unknown = Math.min(tally.unknownOrders ?? 0, causes.refused);
+  const otherRefusals = causes.refused - unknown;
+  if (unknown > 0) parts.push(`${unknown} refused as unknown orders`);
+  if (otherRefusals > 0) {
+    const stockGone = tally.probe !== null && tally.probe.after <= 0;
+    parts.push(stockGone ? `${otherRefusals} refused, rightly: the stock probe shows none left` : `${otherRefusals} refused while stock was left`);
+  }
   if (causes.serverErrors > 0) parts.push(`${causes.serverErrors} got 5xx`);
   if (causes.timeouts > 0) parts.push(`${causes.timeouts} timed out`);
   if (causes.connectionErrors > 0) parts.push(`${causes.connectionErrors} hit connection errors`);
@@ -183,6 +194,9 @@ function undersellExamples(tally: StockTally): string[] {
   );
 }
 
+/** At least this share of the answers saying "unknown order" means the orders were never created. */
+const UNKNOWN_ORDERS_SHARE = 0.9;
+
 /** PASS only when exactly min(stock, buyers) were accepted and nothing else went wrong. */
 export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   const problems: Problem[] = [];
@@ -190,6 +204,18 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   const allowed = Math.min(tally.stock, tally.buyers);
   const incomplete = tally.interrupted || tally.missingShards.length > 0;
   const stockChecks = options.stockChecks ?? true;
+
+  // Checked first and for a shard too: when the merchant knows none of the orders, every other figure is noise.
+  const unknownOrders = tally.unknownOrders ?? 0;
+  const answered = tally.accepted + tally.notAccepted.refused + tally.notAccepted.serverErrors;
+  if (unknownOrders > 0 && unknownOrders >= UNKNOWN_ORDERS_SHARE * answered) {
+    problems.push({
+      kind: 'unknown-orders',
+      count: unknownOrders,
+      message: `${unknownOrders} of ${plural(answered, 'answer')} said the order is unknown: the merchant was never told about these orders; ${UNKNOWN_ORDER_FIX}`,
+      examples: tally.examples.refused.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
 
   if (stockChecks) {
     const oversell = oversold(tally);
@@ -201,10 +227,15 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
     } else {
       const count = allowed - tally.accepted;
       const causes = { ...tally.notAccepted };
+      const probe = tally.probe;
+      const takenByRepeats = probe !== null && probe.after <= 0 && probe.before - probe.after > tally.accepted + tally.stranded;
+      const because = takenByRepeats
+        ? `; the stock went to repeated confirms taking it again (see double-take), not to buyers`
+        : '';
       problems.push({
         kind: 'undersell',
         count,
-        message: `${tally.accepted} accepted where ${allowed} should have been (${count} short): ${causeText(causes)}`,
+        message: `${tally.accepted} accepted where ${allowed} should have been (${count} short): ${causeText(causes, tally)}${because}`,
         examples: undersellExamples(tally),
         causes,
       });

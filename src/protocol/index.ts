@@ -2,3 +2,4 @@ export * from './dialects.js';
 export * from './ids.js';
 export * from './signing.js';
 export * from './decision.js';
+export * from './refusals.js';

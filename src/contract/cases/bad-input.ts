@@ -1,4 +1,4 @@
-import { buildConfirmBody, MERCHANT_UID_MAX_LENGTH, type Dialect } from '../../protocol/index.js';
+import { buildConfirmBody, MERCHANT_UID_MAX_LENGTH, refusalDetail, saysUnknownOrder, UNKNOWN_ORDER_FIX, type Dialect } from '../../protocol/index.js';
 import type { FireResult } from '../../fire/index.js';
 import { outcome, type CaseContext, type ContractCase } from '../context.js';
 import { describeAnswer, exchangeDetails } from '../describe.js';
@@ -208,7 +208,13 @@ export const survivesBadInput: ContractCase = {
       );
     }
     if (!good.decision.proceed) {
-      problems.push(`a good confirm sent afterwards got ${describeAnswer(good)}; the contract wants HTTP 200, so the bad input left the endpoint unable to confirm`);
+      // An order the merchant never heard of is refused whatever came before: that is the set-up, not the bad input.
+      const unknown = good.answer.kind === 'http' && saysUnknownOrder(good.answer.status, refusalDetail(context.dialect, good.answer.body));
+      problems.push(
+        unknown
+          ? `a good confirm sent afterwards got ${describeAnswer(good)}: the merchant does not know the order, so this says nothing about the bad input; ${UNKNOWN_ORDER_FIX}`
+          : `a good confirm sent afterwards got ${describeAnswer(good)}; the contract wants HTTP 200, so the bad input left the endpoint unable to confirm`,
+      );
     }
     if (problems.length > 0) return outcome('failed', problems.join('. '), details);
     return outcome('passed', `refused or survived all ${inputs.length} bad inputs and then confirmed a good order with HTTP 200`, details);
