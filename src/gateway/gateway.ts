@@ -448,12 +448,13 @@ export class Gateway {
     decision: Pick<GatewayDecision, 'proceed' | 'failReason'>,
     refusalKind: 'refused' | 'no-answer',
     declineReason: string,
+    sendWebhook = true,
   ): { charge: PaymentAttempt['charge']; webhook: Promise<WebhookDelivery> | null } {
     let charge: PaymentAttempt['charge'];
     if (!decision.proceed) {
       this.store.fail(record, { kind: refusalKind, reason: decision.failReason, pgCode: null, pgMessage: null });
       charge = 'not-attempted';
-    } else if (this.#declines(record)) {
+    } else if (this.pgDeclines(record)) {
       const failure: PaymentFailure = { kind: 'declined', reason: declineReason, pgCode: DECLINE_PG_CODE, pgMessage: declineReason };
       this.store.fail(record, failure);
       charge = 'declined';
@@ -464,13 +465,30 @@ export class Gateway {
     tally?.settled(record, this.settings.nowMs());
     const paid = record.status === 'paid';
     this.#announce(paid ? 'paid' : charge === 'declined' ? 'declined' : 'failed', record);
-    return { charge, webhook: this.#notify(record, paid ? { kind: 'paid' } : { kind: 'failed' }) };
+    const webhook = sendWebhook ? this.#notify(record, paid ? { kind: 'paid' } : { kind: 'failed' }) : null;
+    return { charge, webhook };
   }
 
-  #declines(record: PaymentRecord): boolean {
+  /** Whether the PG declines this payment now: its own outcome if it has one, else the run's or the gateway's decline rate. */
+  pgDeclines(record: PaymentRecord): boolean {
     if (record.outcome !== null) return record.outcome === 'decline';
     const rate = record.run === null ? this.settings.declineRate : (this.#runs.get(record.run)?.summary.declineRate ?? this.settings.declineRate);
     return rate > 0 && this.settings.random() < rate;
+  }
+
+  /**
+   * The merchant let a ready payment go on (V2 manual confirm: POST /payments/{id}/confirm): the PG charges
+   * or declines it now, and the webhook that is due follows unless `webhook` is false (the call's skipWebhook).
+   * `charge` says what the PG did: 'declined' is the API's PG_PROVIDER error.
+   */
+  settleApproved(
+    record: PaymentRecord,
+    options: { webhook?: boolean; declineReason?: string } = {},
+  ): { charge: PaymentAttempt['charge']; webhook: Promise<WebhookDelivery> | null } {
+    if (record.status !== 'ready') throw conflict(`payment ${record.impUid ?? record.orderId} is ${record.status}, not ready`);
+    const now = this.settings.nowMs();
+    record.timeline.push({ at: now, event: 'confirm-answered', detail: 'confirmed by the merchant' });
+    return this.#afterConfirm(record, { proceed: true, failReason: null }, 'refused', options.declineReason ?? DEFAULT_DECLINE_REASON, options.webhook ?? true);
   }
 
   // ---- one-off payments (POST /sim/payments, the library's requestPayment) -------------------------------
