@@ -1,10 +1,10 @@
-import { request } from 'undici';
+import { boundedRequest } from '../http/bounded-request.js';
 import { isV2, signWebhook, type Dialect, type WebhookSecret } from '../protocol/index.js';
 import { classifyNoAnswer } from '../fire/index.js';
 import type { MerchantHookUrls } from './types.js';
 import type { TestOrder } from './orders.js';
 import { quoteMerchantText } from './describe.js';
-import { parseStockAnswer } from '../util/stock-answer.js';
+import { STOCK_ANSWER_FORM, parseStockAnswer } from '../util/stock-answer.js';
 
 /**
  * A hook did not do what the case needs to set itself up (an order was not created, the stock probe answered
@@ -70,7 +70,7 @@ export class MerchantHooks {
     const stock = answer.status === 200 ? parseStockAnswer(answer.text) : null;
     if (stock === null) {
       throw new HookError(
-        `the stock probe ${url} answered HTTP ${answer.status} ${oneLine(answer.text)}; it must answer 200 with a number or {"stock": n}`,
+        `the stock probe ${url} answered HTTP ${answer.status} ${oneLine(answer.text)}; it must answer 200 with ${STOCK_ANSWER_FORM}`,
       );
     }
     return stock;
@@ -117,22 +117,20 @@ export class MerchantHooks {
     payload?: unknown,
     headers: Record<string, string> = { 'content-type': 'application/json' },
   ): Promise<HookAnswer> {
-    const deadline = AbortSignal.timeout(this.#timeoutMs);
-    const signal = AbortSignal.any([this.#signal, deadline]);
     try {
       // The webhook is the merchant's notice_url, which the gateway calls without the test hooks' credentials.
       const credentials = kind === 'webhook' ? {} : this.#hookHeaders;
-      const response = await request(url, {
+      return await boundedRequest(url, {
         method,
-        signal,
+        timeoutMs: this.#timeoutMs,
+        signal: this.#signal,
         headers: payload === undefined ? credentials : { ...credentials, ...headers },
         ...(payload === undefined ? {} : { body: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
       });
-      return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
       if (this.#signal.aborted) throw this.#signal.reason;
-      const cause = deadline.aborted ? `no answer within ${this.#timeoutMs} ms` : classifyNoAnswer(error).message;
-      throw new HookError(`the ${kind} hook ${method} ${url} failed: ${cause}`);
+      const cause = classifyNoAnswer(error);
+      throw new HookError(`the ${kind} hook ${method} ${url} failed: ${cause.error}: ${cause.message}`);
     }
   }
 }

@@ -23,6 +23,8 @@ import { formatMs } from '../util/duration.js';
 import { parseHttpUrl } from '../util/url.js';
 import type { TypedEmitter } from '../util/events.js';
 import { classifyNoAnswer, type NoAnswerCause } from './classify.js';
+import { readBoundedBody } from '../http/bounded-body.js';
+import { isValidStatus } from '../http/answer-rules.js';
 
 export { classifyNoAnswer, type NoAnswerCause } from './classify.js';
 
@@ -47,7 +49,10 @@ export interface FireOptions {
   headers?: Record<string, string>;
   /** Deadline for the whole exchange (connect + headers + body); default DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number;
-  /** How much of the answer body to keep; the rest is read and discarded. Default 64 KiB. */
+  /**
+   * How much of the answer body to keep; the rest is read and discarded, up to MAX_ANSWER_BODY_BYTES (1 MiB),
+   * past which the answer is `body-too-large`. Default 64 KiB.
+   */
   maxBodyBytes?: number;
   signal?: AbortSignal;
   /**
@@ -184,31 +189,6 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return flat;
 }
 
-interface BoundedBody {
-  text: string;
-  truncated: boolean;
-  bytes: number;
-}
-
-/** Keeps the first `limit` bytes and drains the rest, so the total time covers the whole body as the gateway reads it. */
-async function readBounded(body: AsyncIterable<Buffer>, limit: number): Promise<BoundedBody> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let bytes = 0;
-  for await (const chunk of body) {
-    bytes += chunk.length;
-    if (keptBytes < limit) {
-      const part = chunk.subarray(0, limit - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
-    }
-  }
-  const truncated = bytes > keptBytes;
-  // stream: true on a cut body drops a half-kept multi-byte character instead of turning it into U+FFFD.
-  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(Buffer.concat(kept), { stream: truncated });
-  return { text, truncated, bytes };
-}
-
 /** Undici's refusals of the request itself: the caller's headers or body are wrong, not the merchant. */
 function isRequestMistake(error: unknown): error is Error {
   return (
@@ -247,7 +227,12 @@ async function exchange(prepared: PreparedRequest, options: FireOptions): Promis
       bodyTimeout: 0,
     });
     headersArrived = { status: response.statusCode, ttfbMs: performance.now() - started };
-    const body = await readBounded(response.body, maxBodyBytes);
+    if (!isValidStatus(response.statusCode)) {
+      response.body.on('error', () => {}).destroy();
+      const message = `status ${response.statusCode} is not an HTTP status (100 to 599)`;
+      return { kind: 'no-answer', error: 'invalid-http', message, totalMs: performance.now() - started };
+    }
+    const body = await readBoundedBody(response.body, maxBodyBytes);
     return {
       kind: 'http',
       status: response.statusCode,
@@ -265,7 +250,7 @@ async function exchange(prepared: PreparedRequest, options: FireOptions): Promis
       throw new UsageError(`cannot send this request: ${error.message}; check the extra headers and the body`);
     }
     const cause: NoAnswerCause =
-      error === deadlineReason ? { error: 'timeout', message: deadlineReason.message } : classifyNoAnswer(error);
+      error === deadlineReason ? { error: 'timeout', message: deadlineReason.message } : classifyNoAnswer(error, headersArrived !== undefined);
     const message = headersArrived
       ? `HTTP ${headersArrived.status} headers arrived after ${formatMs(headersArrived.ttfbMs)}, but the body did not complete: ${cause.message}`
       : cause.message;

@@ -155,21 +155,32 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
     throw new UsageError('--reset-url: say what to reset the stock to with --stock N');
   }
   if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, 'ledgerPath');
-  phase('setup', 'stock');
-  if (resets) await resetStock(plan.resetUrl!, plan.stock!, plan.hookHeaders);
+  // Set-up listens to the signal too: a probe whose answer never ends must not outlive Ctrl-C. An interrupted
+  // set-up still makes a report: every buyer not sent.
   let before: { value: number; at: number } | null = null;
-  if (plan.stockUrl !== null) before = { value: await probeStock(plan.stockUrl, plan.hookHeaders), at: Date.now() };
-  const stock = plan.stock ?? before!.value;
+  let setupInterrupted = false;
+  try {
+    phase('setup', 'stock');
+    if (resets) await resetStock(plan.resetUrl!, plan.stock!, plan.hookHeaders, signal);
+    if (plan.stockUrl !== null) before = { value: await probeStock(plan.stockUrl, plan.hookHeaders, signal), at: Date.now() };
+    if (plan.orderUrl !== null) {
+      phase('orders', `${slice.count} orders`);
+      const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
+      await createOrders(plan.orderUrl, slice, (buyer) => template.render(buyer), plan.amount, signal, plan.hookHeaders);
+    }
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+    setupInterrupted = true;
+  }
+  const stock = plan.stock ?? before?.value ?? 0;
   if (before && plan.stock !== null && before.value !== plan.stock && (plan.shard === null || resets)) {
     warn({
       code: 'stock-differs',
       message: `--stock says ${plan.stock} but the merchant reported ${before.value} before the run; judging against ${plan.stock} (add --reset-url to start from a known stock)`,
     });
   }
-  if (plan.orderUrl !== null) {
-    phase('orders', `${slice.count} orders`);
-    const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
-    await createOrders(plan.orderUrl, slice, (buyer) => template.render(buyer), plan.amount, signal, plan.hookHeaders);
+  if (setupInterrupted) {
+    warn({ code: 'setup-interrupted', message: 'the run was interrupted during set-up (reset, stock probe or orders): no confirm was sent' });
   }
 
   let counters: Int32Array[] = [];
@@ -212,7 +223,8 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   };
 
   const cpu = new CpuMeter();
-  const drive = plan.workers > 1 ? driveOnWorkers : driveHere;
+  // An interrupted set-up needs no threads: the engine, already stopped, only marks every buyer not sent.
+  const drive = plan.workers > 1 && !setupInterrupted ? driveOnWorkers : driveHere;
   let driven: Driven;
   try {
     driven = await drive(plan, slice, connections, descriptors.sockets, signal, phase, (blocks) => (counters = blocks), onStart);
@@ -223,13 +235,15 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   const cpuCoresBusy = cpu.coresBusy();
 
   const stockSection: StockSection = { stock, resetTo: resets ? plan.stock : null, probeUrl: plan.stockUrl, probe: null };
-  if (plan.stockUrl !== null && before !== null) {
+  if (plan.stockUrl !== null && before !== null && !setupInterrupted) {
     phase('probing', 'stock after the run');
     try {
-      const after = await probeStock(plan.stockUrl, plan.hookHeaders);
+      // After a Ctrl-C in the run the probe still gets its bounded time; a Ctrl-C during the probe stops it.
+      const after = await probeStock(plan.stockUrl, plan.hookHeaders, signal?.aborted ? undefined : signal);
       stockSection.probe = { before: before.value, after, beforeAt: before.at, afterAt: Date.now() };
     } catch (error) {
-      warn({ code: 'probe-failed', message: `stock after the run could not be read, so double-take was not checked: ${(error as Error).message}` });
+      const why = signal?.aborted && !(error instanceof UsageError) ? 'interrupted' : (error as Error).message;
+      warn({ code: 'probe-failed', message: `stock after the run could not be read, so double-take was not checked: ${why}` });
     }
   }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HTTPParser } from 'http-parser-js';
+import { ResponseParser } from '../http/llhttp.js';
+import { MAX_ANSWER_BODY_BYTES, isInterimStatus, isUnaskedUpgrade, isValidStatus } from '../http/answer-rules.js';
 import type { BurstPlan } from './options.js';
 import type { ArrivalSchedule, SliceSpec } from './schedule.js';
 import { arrivalPosition, arrivalSchedule, intendedOffsetMs, totalRequests } from './schedule.js';
@@ -30,10 +31,6 @@ const CONNECT_CONCURRENCY = 256;
  * is generous, but never a whole error page. Only the answer in flight on each socket holds it.
  */
 export const MAX_KEPT_BODY = 16 * 1024;
-/** An interim 1xx answer (100 Continue, 103 Early Hints), not the final one; 101 switches protocols and is final. */
-function isInterim(status: number): boolean {
-  return status >= 100 && status < 200 && status !== 101;
-}
 
 /** Error codes that mean this machine ran out of something, not that the target failed. */
 const LOCAL_RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM']);
@@ -67,13 +64,19 @@ export interface SliceMeasurements {
   connectionsOpened: number;
   bytesWritten: number;
   bytesRead: number;
+  /** From the first connect to the whole pool being open (or given up on), before the barrier. */
+  connectMs: number;
+  /** Connects of the pool still not through after the timeout, given up on before the barrier. */
+  connectTimeouts: number;
+  /** Answers that came with no request in flight: each poisoned (closed) its connection. */
+  strayAnswers: number;
   interrupted: boolean;
   loop: LoopHealth;
 }
 
 interface Connection {
   socket: net.Socket;
-  parser: InstanceType<typeof HTTPParser>;
+  parser: ResponseParser;
   connected: boolean;
   /** No further request may go on it (server said close, or it ended). */
   dead: boolean;
@@ -89,14 +92,29 @@ interface Connection {
   /** The refusal body read so far (at most MAX_KEPT_BODY bytes), decoded once the answer is complete. */
   body: Buffer[];
   bodyBytes: number;
-  invalidHttp: boolean;
+  /** Every body byte of the answer being read, kept or not, against MAX_ANSWER_BODY_BYTES. */
+  bodyTotal: number;
+  /** Why the connection was given up on mid-answer: its request is a connection error of this kind. */
+  broken: 'invalid-http' | 'body-too-large' | null;
+  /** Inside the parser's execute(): a freed connection waits for the rest of the chunk before its next request. */
+  parsing: boolean;
+  /** An answer completed during this execute(); the connection is reused once the chunk is parsed. */
+  releasePending: boolean;
   error: NodeJS.ErrnoException | null;
 }
 
 /**
  * Drives one thread's slice of a burst over raw sockets: connections are opened first, each buyer's request
  * bytes are built (the opening wave before the barrier), one request is in flight per keep-alive socket, and
- * answers are parsed with http-parser-js as autocannon does. Outcomes go into typed arrays, never objects.
+ * answers are parsed with Node's own llhttp, by the rules fire applies (src/http). Outcomes go into typed
+ * arrays, never objects.
+ *
+ * An answer that arrives with no request in flight (a stray) poisons its connection: it is closed and counted,
+ * never credited to the buyer whose request goes out next. A connection freed by an answer takes its next
+ * request only once the whole chunk that answer came in is parsed, so a stray sent right behind an answer is
+ * seen as one. (A stray the merchant sends later, after the next request went out, cannot be told from that
+ * request's answer by any client; the merchant's next answer then arrives with nothing in flight and poisons
+ * the connection.)
  */
 export class SliceEngine {
   readonly store: OutcomeStore;
@@ -126,6 +144,9 @@ export class SliceEngine {
   #connectionsOpened = 0;
   #bytesWritten = 0;
   #bytesRead = 0;
+  #connectMs = 0;
+  #connectTimeouts = 0;
+  #strayAnswers = 0;
   #stopped = false;
   #interrupted = false;
   #finished = false;
@@ -157,12 +178,14 @@ export class SliceEngine {
   /** Opens the connection pool and, in burst mode, builds the opening wave's bytes, all before any clock runs. */
   async prepare(): Promise<void> {
     const wanted = this.#maxConnections;
-    for (let started = 0; started < wanted; started += CONNECT_CONCURRENCY) {
+    const connectStart = performance.now();
+    for (let started = 0; started < wanted && !this.#stopped; started += CONNECT_CONCURRENCY) {
       const batch: Array<Promise<void>> = [];
       for (let i = started; i < Math.min(wanted, started + CONNECT_CONCURRENCY); i++) batch.push(this.#preconnect());
       await Promise.all(batch);
-      if (this.#stopped) return;
     }
+    this.#connectMs = performance.now() - connectStart;
+    if (this.#stopped) return;
     // The server accepts connections in the order they were made, and may still be accepting when the first
     // requests go out: the earliest buyers go on the earliest connections (the free list pops from its end).
     this.#free.reverse();
@@ -241,6 +264,7 @@ export class SliceEngine {
     return new Promise((resolve) => {
       const connection = this.#open();
       const timer = setTimeout(() => {
+        this.#connectTimeouts++;
         connection.socket.destroy();
         resolve();
       }, this.#plan.timeoutMs);
@@ -256,10 +280,9 @@ export class SliceEngine {
 
   #open(): Connection {
     const socket = net.connect({ host: this.#plan.host, port: this.#plan.port, noDelay: true });
-    const parser = new HTTPParser(HTTPParser.RESPONSE);
     const connection: Connection = {
       socket,
-      parser,
+      parser: null as unknown as ResponseParser,
       connected: false,
       dead: false,
       closed: false,
@@ -271,55 +294,100 @@ export class SliceEngine {
       keepAlive: true,
       body: [],
       bodyBytes: 0,
-      invalidHttp: false,
+      bodyTotal: 0,
+      broken: null,
+      parsing: false,
+      releasePending: false,
       error: null,
     };
+    connection.parser = new ResponseParser({
+      onMessageBegin: () => {
+        if (connection.request < 0) this.#stray(connection);
+      },
+      onHeadersComplete: (status, keepAlive) => {
+        if (connection.broken !== null) return;
+        if (!isValidStatus(status) || isUnaskedUpgrade(status)) {
+          this.#breakOff(connection, 'invalid-http');
+          return;
+        }
+        connection.status = status;
+        connection.keepAlive = keepAlive;
+      },
+      onBody: (chunk) => {
+        if (connection.broken !== null) return;
+        connection.bodyTotal += chunk.length;
+        if (connection.bodyTotal > MAX_ANSWER_BODY_BYTES) {
+          this.#breakOff(connection, 'body-too-large');
+          return;
+        }
+        const room = MAX_KEPT_BODY - connection.bodyBytes;
+        if (connection.status !== 200 && room > 0) {
+          const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
+          connection.body.push(kept);
+          connection.bodyBytes += kept.length;
+        }
+      },
+      onMessageComplete: () => {
+        if (connection.broken !== null) return;
+        // 100 Continue, 103 Early Hints...: an interim answer, the merchant's real one follows on the socket.
+        if (isInterimStatus(connection.status)) {
+          connection.status = 0;
+          connection.body = [];
+          connection.bodyBytes = 0;
+          connection.bodyTotal = 0;
+          return;
+        }
+        this.#answered(connection);
+      },
+    });
     this.#active++;
     this.#connectionsOpened++;
     this.#all.add(connection);
-    parser[HTTPParser.kOnHeadersComplete] = (info) => {
-      connection.status = info.statusCode;
-      connection.keepAlive = info.shouldKeepAlive;
-    };
-    parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
-      const room = MAX_KEPT_BODY - connection.bodyBytes;
-      if (connection.status !== 200 && room > 0) {
-        const kept = Buffer.from(chunk.subarray(offset, offset + Math.min(length, room)));
-        connection.body.push(kept);
-        connection.bodyBytes += kept.length;
-      }
-    };
-    parser[HTTPParser.kOnMessageComplete] = () => {
-      // 100 Continue, 103 Early Hints...: an interim answer, the merchant's real one follows on the socket.
-      if (isInterim(connection.status)) {
-        connection.status = 0;
-        connection.body = [];
-        connection.bodyBytes = 0;
-        return;
-      }
-      this.#answered(connection);
-    };
     socket.on('connect', () => {
       connection.connected = true;
     });
     socket.on('data', (chunk: Buffer) => {
       this.#bytesRead += chunk.length;
-      const result = parser.execute(chunk);
-      if (result instanceof Error) {
-        connection.invalidHttp = true;
-        socket.destroy();
+      if (connection.broken !== null || connection.closed) return;
+      connection.parsing = true;
+      const error = connection.parser.execute(chunk);
+      connection.parsing = false;
+      if (error !== null && connection.broken === null) {
+        // Bytes that are not HTTP with no request in flight are a stray too: nothing asked for them.
+        if (connection.request < 0) this.#stray(connection);
+        else this.#breakOff(connection, 'invalid-http');
+      }
+      if (connection.releasePending) {
+        connection.releasePending = false;
+        this.#release(connection);
       }
     });
     socket.on('end', () => {
       connection.dead = true;
       // Answers without a length end with the connection; finish() delivers them.
-      if (connection.request >= 0) parser.finish();
+      if (connection.request >= 0 && connection.broken === null) connection.parser.finish();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       connection.error = error;
     });
     socket.on('close', () => this.#closed(connection));
     return connection;
+  }
+
+  /** Gives up on the answer being read: the socket closes and #closed counts the request as `kind`. */
+  #breakOff(connection: Connection, kind: 'invalid-http' | 'body-too-large'): void {
+    connection.broken = kind;
+    connection.dead = true;
+    connection.socket.destroy();
+  }
+
+  /** An answer nobody asked for: the connection is closed and the stray counted, never credited to a buyer. */
+  #stray(connection: Connection): void {
+    if (connection.closed || connection.broken !== null) return;
+    this.#strayAnswers++;
+    connection.releasePending = false;
+    connection.broken = 'invalid-http';
+    this.#close(connection);
   }
 
   #acquire(): Connection | null {
@@ -370,6 +438,7 @@ export class SliceEngine {
     connection.status = 0;
     connection.body = [];
     connection.bodyBytes = 0;
+    connection.bodyTotal = 0;
     this.#busy.add(connection);
     connection.socket.write(bytes);
     const now = performance.now();
@@ -401,6 +470,7 @@ export class SliceEngine {
     const kept = connection.body;
     connection.body = [];
     connection.bodyBytes = 0;
+    connection.bodyTotal = 0;
     if (connection.retiredUntil > 0) {
       arrays.flags[request]! |= Flag.LateAnswer | (connection.status === 200 ? Flag.Stranded : 0);
       if (connection.status === 200) this.counters[Counter.Stranded]!++;
@@ -428,9 +498,14 @@ export class SliceEngine {
     if (!connection.keepAlive) {
       connection.dead = true;
       connection.socket.end();
-    } else if (!connection.dead) {
-      this.#free.push(connection);
     }
+    // The rest of the chunk may hold a stray answer: no request goes on this connection before it is parsed.
+    if (connection.parsing) connection.releasePending = true;
+    else this.#release(connection);
+  }
+
+  #release(connection: Connection): void {
+    if (!connection.dead && !connection.closed) this.#free.push(connection);
     this.#pump();
     this.#checkDone();
   }
@@ -439,6 +514,7 @@ export class SliceEngine {
     if (connection.closed) return;
     connection.closed = true;
     connection.dead = true;
+    connection.parser.close();
     this.#all.delete(connection);
     if (this.#finished) return;
     if (!connection.pooled) {
@@ -462,8 +538,8 @@ export class SliceEngine {
       }
       const kind = refused
         ? 'refused'
-        : connection.invalidHttp
-          ? 'invalid-http'
+        : connection.broken !== null
+          ? connection.broken
           : LOCAL_RESOURCE_ERRORS.has(code)
             ? 'other'
             : 'reset';
@@ -566,6 +642,9 @@ export class SliceEngine {
       connectionsOpened: this.#connectionsOpened,
       bytesWritten: this.#bytesWritten,
       bytesRead: this.#bytesRead,
+      connectMs: this.#connectMs,
+      connectTimeouts: this.#connectTimeouts,
+      strayAnswers: this.#strayAnswers,
       interrupted: this.#interrupted,
       loop: this.#loop.stop(),
     });

@@ -245,6 +245,8 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
       connectionsOpened: sum(reports.map((r) => r.transport.connectionsOpened)),
       bytesWritten: sum(reports.map((r) => r.transport.bytesWritten)),
       bytesRead: sum(reports.map((r) => r.transport.bytesRead)),
+      connectMs: Math.max(...reports.map((r) => r.transport.connectMs)),
+      strayAnswers: sum(reports.map((r) => r.transport.strayAnswers)),
     },
     selfCheck: {
       fdLimit: fdLimits.length > 0 ? Math.min(...fdLimits) : null,

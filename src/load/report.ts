@@ -4,8 +4,8 @@ import type { ArrivalMode } from './schedule.js';
 import type { ShardSpec } from './options.js';
 
 /**
- * Bumped whenever a field changes meaning or disappears; adding fields keeps the version.
- * 2: `timeline` (per-bucket series) is required.
+ * Bumped whenever a field changes meaning or disappears, or a closed list (problem kinds, warning codes) grows;
+ * adding fields keeps the version. docs/burst-report-schema.md keeps the changelog.
  */
 export const BURST_REPORT_SCHEMA_VERSION = 2;
 export const BURST_REPORT_KIND = 'confirm-sim.burst';
@@ -24,6 +24,8 @@ export const WARNING_CODES = [
   'stock-differs',
   'probe-failed',
   'secret-unused',
+  'setup-interrupted',
+  'slow-connect',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -270,6 +272,10 @@ export interface BurstReport {
     connectionsOpened: number;
     bytesWritten: number;
     bytesRead: number;
+    /** Opening the connection pool, before the barrier (schemaVersion 2). */
+    connectMs: number;
+    /** Answers that came with no request in flight; each closed its connection (schemaVersion 2). */
+    strayAnswers: number;
   };
   selfCheck: {
     fdLimit: number | null;

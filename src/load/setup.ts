@@ -1,7 +1,8 @@
-import { Pool, request } from 'undici';
+import { Pool } from 'undici';
+import { boundedRequest } from '../http/bounded-request.js';
 import { UsageError } from '../util/errors.js';
 import { classifyNoAnswer } from '../fire/classify.js';
-import { parseStockAnswer } from '../util/stock-answer.js';
+import { STOCK_ANSWER_FORM, parseStockAnswer } from '../util/stock-answer.js';
 import type { SliceSpec } from './schedule.js';
 
 /** Set-up calls are not timed and not judged; they only have to work, and fail loudly when they don't. */
@@ -14,38 +15,37 @@ function describe(error: unknown): string {
   return `${cause.error}: ${cause.message}`;
 }
 
-export async function probeStock(url: string, hookHeaders: Record<string, string> = {}): Promise<number> {
+/** Aborting (Ctrl-C) rejects with the signal's reason, in any phase of the call; every other failure is a UsageError. */
+export async function probeStock(url: string, hookHeaders: Record<string, string> = {}, signal?: AbortSignal): Promise<number> {
   let status: number;
   let text: string;
   try {
-    const answer = await request(url, { method: 'GET', headers: hookHeaders, headersTimeout: SETUP_TIMEOUT_MS, bodyTimeout: SETUP_TIMEOUT_MS });
-    status = answer.statusCode;
-    text = await answer.body.text();
+    ({ status, text } = await boundedRequest(url, { method: 'GET', headers: hookHeaders, timeoutMs: SETUP_TIMEOUT_MS, signal }));
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     throw new UsageError(`--stock-url: GET ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
   }
   const stock = status === 200 ? parseStockAnswer(text) : null;
   if (stock === null) {
     throw new UsageError(
-      `--stock-url: GET ${url} answered ${status} ${JSON.stringify(text.slice(0, 80))}; it must answer 200 with a number or {"stock": n}`,
+      `--stock-url: GET ${url} answered ${status} ${JSON.stringify(text.slice(0, 80))}; it must answer 200 with ${STOCK_ANSWER_FORM}`,
     );
   }
   return stock;
 }
 
-export async function resetStock(url: string, stock: number, hookHeaders: Record<string, string> = {}): Promise<void> {
+export async function resetStock(url: string, stock: number, hookHeaders: Record<string, string> = {}, signal?: AbortSignal): Promise<void> {
   let status: number;
   try {
-    const answer = await request(url, {
+    ({ status } = await boundedRequest(url, {
       method: 'POST',
       headers: { ...hookHeaders, 'content-type': 'application/json' },
       body: JSON.stringify({ stock }),
-      headersTimeout: SETUP_TIMEOUT_MS,
-      bodyTimeout: SETUP_TIMEOUT_MS,
-    });
-    status = answer.statusCode;
-    await answer.body.dump();
+      timeoutMs: SETUP_TIMEOUT_MS,
+      signal,
+    }));
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     throw new UsageError(`--reset-url: POST ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
   }
   if (status < 200 || status >= 300) {
@@ -68,27 +68,23 @@ export async function createOrders(
   hookHeaders: Record<string, string> = {},
 ): Promise<number> {
   const target = new URL(url);
-  const pool = new Pool(target.origin, {
-    connections: ORDER_CONCURRENCY,
-    headersTimeout: SETUP_TIMEOUT_MS,
-    bodyTimeout: SETUP_TIMEOUT_MS,
-  });
-  const path = `${target.pathname}${target.search}`;
+  const pool = new Pool(target.origin, { connections: ORDER_CONCURRENCY });
   let next = 0;
   let failure: UsageError | null = null;
   const createOne = async (buyer: number): Promise<void> => {
     const uid = merchantUid(buyer);
     let status: number;
     try {
-      const answer = await pool.request({
-        path,
+      ({ status } = await boundedRequest(target, {
         method: 'POST',
         headers: { ...hookHeaders, 'content-type': 'application/json' },
         body: JSON.stringify({ merchant_uid: uid, amount, quantity: 1 }),
-      });
-      status = answer.statusCode;
-      await answer.body.dump();
+        timeoutMs: SETUP_TIMEOUT_MS,
+        signal,
+        dispatcher: pool,
+      }));
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       throw new UsageError(`--order-url: POST ${url} for ${uid} failed (${describe(error)}); check that the merchant is up and the URL is right`);
     }
     if (status < 200 || status >= 300) {
@@ -101,6 +97,7 @@ export async function createOrders(
       try {
         await createOne(slice.offset + slice.stride * local);
       } catch (error) {
+        if (signal?.aborted) return;
         failure ??= error instanceof UsageError ? error : new UsageError(`--order-url: ${describe(error)}`);
       }
     }
@@ -108,8 +105,10 @@ export async function createOrders(
   try {
     await Promise.all(Array.from({ length: Math.min(ORDER_CONCURRENCY, slice.count) }, lane));
   } finally {
-    await pool.close();
+    // destroy, not close: an order call still hanging on an aborted run must not hold the run up.
+    await (signal?.aborted ? pool.destroy() : pool.close());
   }
   if (failure) throw failure;
+  signal?.throwIfAborted();
   return next;
 }

@@ -129,6 +129,13 @@ function selfCheckWarnings(facts: RunFacts, latencyP50: number | null, lagP99: n
       message: `the target refused connections ${measurements.targetDownAtMs <= 0 ? 'before the run started' : `from ${formatMs(measurements.targetDownAtMs)} into the run`}; buyers not yet sent were counted as connection errors`,
     });
   }
+  if (plan.mode === 'burst' && (measurements.connectMs > plan.timeoutMs || measurements.connectTimeouts > 0)) {
+    const givenUp = measurements.connectTimeouts > 0 ? `, ${measurements.connectTimeouts} of them not through within the ${formatMs(plan.timeoutMs)} timeout` : '';
+    warnings.push({
+      code: 'slow-connect',
+      message: `opening the ${facts.connections} connections took ${formatMs(measurements.connectMs)}${givenUp}: the merchant accepts connections slowly (a small listen backlog?), so the buyers could not all arrive at once and the burst was no burst`,
+    });
+  }
   if (measurements.strandedUnobserved > 0) {
     warnings.push({
       code: 'stranded-unobserved',
@@ -383,6 +390,8 @@ export function summarizeRun(facts: RunFacts): BurstReport {
       connectionsOpened: measurements.connectionsOpened,
       bytesWritten: measurements.bytesWritten,
       bytesRead: measurements.bytesRead,
+      connectMs: measurements.connectMs,
+      strayAnswers: measurements.strayAnswers,
     },
     selfCheck: {
       fdLimit: facts.fdLimit,

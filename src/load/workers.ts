@@ -175,6 +175,10 @@ function combine(all: SliceMeasurements[], barrier: number): SliceMeasurements {
     connectionsOpened: all.reduce((sum, m) => sum + m.connectionsOpened, 0),
     bytesWritten: all.reduce((sum, m) => sum + m.bytesWritten, 0),
     bytesRead: all.reduce((sum, m) => sum + m.bytesRead, 0),
+    // Threads connect at the same time: the slowest one held the barrier.
+    connectMs: Math.max(...all.map((m) => m.connectMs)),
+    connectTimeouts: all.reduce((sum, m) => sum + m.connectTimeouts, 0),
+    strayAnswers: all.reduce((sum, m) => sum + m.strayAnswers, 0),
     interrupted: all.some((m) => m.interrupted),
     loop: {
       // Any saturated thread limited the run, so the worst thread speaks for all.

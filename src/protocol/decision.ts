@@ -6,7 +6,7 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 export const DOCUMENTED_TIMEOUT_MS = 10_000;
 
 /** Why no HTTP answer was read. Each maps to a distinct operational fix for the merchant. */
-export const NO_ANSWER_KINDS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'invalid-http', 'other'] as const;
+export const NO_ANSWER_KINDS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'invalid-http', 'other', 'body-too-large'] as const;
 export type NoAnswerKind = (typeof NO_ANSWER_KINDS)[number];
 
 /** What came back from the merchant's confirm endpoint, as the gateway experienced it. */
@@ -70,6 +70,7 @@ const NO_ANSWER_EXPLANATIONS: Record<NoAnswerKind, string> = {
   tls: 'the TLS handshake failed (certificate or protocol)',
   'invalid-http': 'the answer is not valid HTTP',
   other: 'the request failed before an answer arrived',
+  'body-too-large': 'the answer\'s body went past 1 MiB; the gateway stops reading there and fails the payment',
 };
 
 /**
