@@ -4,11 +4,9 @@ import { runBurst, type BurstReport } from '../../load/index.js';
 import { newLatencyHistogram, recordLatency, emptyBuckets, summarizeLatency } from '../../load/latency.js';
 import { formatMs } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
-import { CaseSkip, isLoopbackTarget, outcome, type CaseContext, type CheckSetup, type ContractCase } from '../context.js';
+import { refusalDetail, saysUnknownOrder, UNKNOWN_ORDER_FIX } from '../../protocol/index.js';
+import { isLoopbackTarget, outcome, type CaseContext, type CheckSetup, type ContractCase } from '../context.js';
 import { HookError } from '../hooks.js';
-
-/** Without a reset hook the burst sells the merchant's own stock; beyond this many buyers, ask for the hook. */
-const MAX_BUYERS_WITHOUT_RESET = 3_000;
 
 /**
  * Under load every confirm is accepted, so the load runs the path that writes (the slow one in most shops)
@@ -27,6 +25,8 @@ interface LoadTally {
   /** Requests without an HTTP answer, by cause (timeout, reset, refused, ...). */
   noAnswers: Record<string, number>;
   statuses: Record<string, number>;
+  /** Answers saying the merchant does not know the order. */
+  unknownOrders: number;
 }
 
 /**
@@ -40,7 +40,7 @@ async function sustainLoad(context: CaseContext): Promise<{ tally: LoadTally; la
   const { connections, durationMs } = context.setup.load;
   const histogram = newLatencyHistogram();
   const buckets = emptyBuckets();
-  const tally: LoadTally = { requests: 0, noAnswers: {}, statuses: {} };
+  const tally: LoadTally = { requests: 0, noAnswers: {}, statuses: {}, unknownOrders: 0 };
   const pool = new Pool(new URL(context.setup.url).origin, { connections });
   const deadline = performance.now() + durationMs;
   const freshOrders = context.setup.hooks.reset !== undefined;
@@ -58,6 +58,7 @@ async function sustainLoad(context: CaseContext): Promise<{ tally: LoadTally; la
       recordLatency(histogram, buckets, result.answer.totalMs);
       if (result.answer.kind === 'http') {
         tally.statuses[result.answer.status] = (tally.statuses[result.answer.status] ?? 0) + 1;
+        if (result.answer.status !== 200 && saysUnknownOrder(result.answer.status, refusalDetail(context.dialect, result.answer.body))) tally.unknownOrders++;
       } else {
         tally.noAnswers[result.answer.error] = (tally.noAnswers[result.answer.error] ?? 0) + 1;
       }
@@ -103,7 +104,9 @@ export const latencyUnderLoad: ContractCase = {
     'within the gateway timeout: a timed-out confirm is a failed payment. Load goes only to loopback.',
   unmet: loopbackOnly,
   async run(context) {
-    await context.restock(Math.max(context.setup.product.stock, LOAD_STOCK));
+    if (context.setup.hooks.reset !== undefined) await context.restock(Math.max(context.setup.product.stock, LOAD_STOCK));
+    // Without the reset hook each connection confirms one order of the merchant's own stock, over and over.
+    else await context.startingStock(context.setup.load.connections * context.setup.product.quantity);
     const { tally, latency } = await sustainLoad(context);
     const { connections, durationMs } = context.setup.load;
     const budget = context.setup.p99BudgetMs;
@@ -125,9 +128,13 @@ export const latencyUnderLoad: ContractCase = {
     const answered200 = tally.statuses['200'] ?? 0;
     if (answered200 * 2 < tally.requests) {
       // Refusals are the cheap path: timing them says nothing about the confirm that writes.
-      problems.push(
-        `${tally.requests} confirms answered ${statusMix(tally)}; the latency case needs accepted confirms: give --order-url or an open-orders merchant`,
-      );
+      const fix =
+        tally.unknownOrders * 2 >= tally.requests
+          ? UNKNOWN_ORDER_FIX
+          : context.setup.hooks.reset === undefined
+            ? 'give the reset hook (--reset-url) so the case can stock the product first'
+            : 'the reset hook was asked for a large stock; check that it sets it';
+      problems.push(`${tally.requests} confirms answered ${statusMix(tally)}; the latency case needs accepted confirms: ${fix}`);
     }
     if (p99 > budget) problems.push(`p99 was ${formatMs(p99)}, over the ${formatMs(budget)} budget (max ${formatMs(latency.max ?? p99)})`);
     if (unanswered.length > 0) problems.push(`of those confirms ${unanswered.join(', ')}, each a failed payment`);
@@ -144,35 +151,18 @@ export const firstComeBurst: ContractCase = {
   title: 'more buyers than stock at once: exactly the stock is confirmed',
   doc:
     'Runs a first-come flash sale with the burst engine: sets the stock through the reset hook (default 10) and ' +
-    'sends 30 buyers\' confirms at the same instant, each order created through the order hook (without the ' +
-    'reset hook, it sells the stock the stock probe reports, to buyers in the same 3:1 proportion). The stock ' +
+    'sends 30 buyers\' confirms at the same instant, each order created through the order hook. Needs the reset ' +
+    'hook: selling out the merchant\'s own stock would leave the next run nothing to sell. The stock ' +
     'oracle then wants exactly min(stock, buyers) answered 200 in time: no oversell, no undersell, no 200 after the gateway gave up, ' +
     'and, with the stock probe, stock taken once per sale. Load goes only to loopback.',
   unmet: (setup) =>
     loopbackOnly(setup) ??
-    (setup.hooks.reset === undefined && setup.hooks.stock === undefined
-      ? 'needs --reset-url to set the stock for the burst, or --stock-url to read it'
+    (setup.hooks.reset === undefined
+      ? 'needs the reset hook (--reset-url) to set a small stock for the sale: selling out the merchant\'s own stock would leave the next run nothing to sell'
       : null),
   async run(context) {
     const { setup } = context;
-    let stock: number | undefined = setup.burst.stock;
-    let buyers = setup.burst.buyers;
-    if (setup.hooks.reset === undefined) {
-      // The engine reads the stock itself; here it only sizes the crowd, as many times the stock as configured.
-      stock = undefined;
-      const current = await context.hooks.readStock();
-      buyers = Math.max(buyers, Math.ceil((current * setup.burst.buyers) / setup.burst.stock));
-      if (current < 1) {
-        throw new CaseSkip(
-          `the stock probe says ${current} in stock, so there is nothing to sell (earlier cases may have used it up); give --reset-url so the burst sets its own stock`,
-        );
-      }
-      if (buyers > MAX_BUYERS_WITHOUT_RESET) {
-        throw new CaseSkip(
-          `the merchant has ${current} in stock, and selling it out would take ${buyers} buyers; give --reset-url so the burst sets a small stock of its own`,
-        );
-      }
-    }
+    const { stock, buyers } = setup.burst;
     let report: BurstReport;
     try {
       report = await runBurst(

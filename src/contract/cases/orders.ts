@@ -1,4 +1,4 @@
-import { isV2, refusalDetail } from '../../protocol/index.js';
+import { isV2, refusalDetail, saysUnknownOrder, UNKNOWN_ORDER_FIX } from '../../protocol/index.js';
 import { outcome, type CaseContext, type ContractCase } from '../context.js';
 import { describeAnswer, describeOrder, exchangeDetails } from '../describe.js';
 import type { TestOrder } from '../orders.js';
@@ -31,10 +31,12 @@ export const confirmsKnownOrder: ContractCase = {
     const details = { order: order.merchantUid, stockBefore: before, stockAfter: await context.stock(), ...exchangeDetails(result) };
     const sent = describeOrder(context.dialect, order.merchantUid, order.amount);
     if (result.decision.proceed) return outcome('passed', `confirmed ${sent} with HTTP 200`, details);
-    const hint =
-      context.setup.hooks.order === undefined
-        ? ' Without --order-url confirm-sim assumes the merchant takes any order id; give the order hook so it can create the order first.'
-        : '';
+    const unknown = result.answer.kind === 'http' && saysUnknownOrder(result.answer.status, refusalDetail(context.dialect, result.answer.body));
+    const hint = !unknown
+      ? ''
+      : context.setup.hooks.order === undefined
+        ? ` The merchant does not know the order: ${UNKNOWN_ORDER_FIX}.`
+        : ' The order hook answered, yet the merchant does not know the order: check that the order hook and the confirm URL reach the same shop.';
     return outcome(
       'failed',
       `sent a confirm for ${sent} (${orderSource(context)}) while in stock; got ${describeAnswer(result)}; ` +
