@@ -64,6 +64,14 @@ export { DEFAULT_PG_PROVIDER };
 export const DEFAULT_DECLINE_REASON = '[confirm-sim] 카드사 승인거절 (simulated decline)';
 /** The PG code a simulated decline carries (V2 failure.pgCode). */
 export const DECLINE_PG_CODE = 'SIM_DECLINED';
+/** About 200 MB of payments with their timelines and webhooks. */
+export const DEFAULT_MAX_PAYMENTS = 200_000;
+/** A run is taken for finished (its payments may be forgotten) this long after its last change. */
+export const DEFAULT_RETENTION_GRACE_MS = 10 * 60_000;
+/** Forgetting starts this far below the limit, so it runs once per chunk, not once per payment. */
+const RETENTION_MARGIN = 0.1;
+/** Summaries of runs whose payments are all forgotten are kept up to this many runs. */
+const MAX_RUN_SUMMARIES = 10_000;
 
 /**
  * What IMP.request_pay sends the gateway, plus what the simulation needs to play the rest: where the
@@ -188,6 +196,10 @@ export interface GatewaySettings {
   webhookTimeoutMs: number;
   /** V1 retries only for merchants that opted in. */
   v1WebhookRetries: boolean;
+  /** The most payments kept; past it the oldest completed ones are forgotten (their runs' counts stay exact). */
+  maxPayments: number;
+  /** A run that changed this recently is still being summarized: none of its payments is forgotten (unless it ended). */
+  retentionGraceMs: number;
   nowMs: () => number;
   random: () => number;
   receiptUrlFor: (record: PaymentRecord) => string;
@@ -376,6 +388,7 @@ export class Gateway {
       return opening;
     });
 
+    this.#makeRoom(openings.length);
     const tally = existing ?? new RunTally(settings, this.settings.nowMs());
     this.#runs.set(sale.run, tally);
     const records = openings.map((opening) => this.store.open(opening));
@@ -491,6 +504,60 @@ export class Gateway {
     return this.#afterConfirm(record, { proceed: true, failReason: null }, 'refused', options.declineReason ?? DEFAULT_DECLINE_REASON, options.webhook ?? true);
   }
 
+  /** The run is done with the gateway (it read its summary): its payments are the first forgotten. */
+  end(run: string): SaleSummary {
+    const tally = this.#runs.get(run);
+    if (!tally) throw notFound(`no run ${run} has registered payments`);
+    tally.summary.ended = true;
+    return tally.snapshot();
+  }
+
+  // ---- retention -----------------------------------------------------------------------------------------
+
+  /**
+   * Makes room for `incoming` payments under the retention limit by forgetting the oldest completed ones:
+   * never one with a webhook still owed, never one of a run still being summarized (changed within the grace
+   * period and not ended). When that is not enough, the registration is refused rather than memory grown.
+   */
+  #makeRoom(incoming: number): void {
+    const limit = this.settings.maxPayments;
+    if (this.store.size + incoming <= limit) return;
+    if (incoming > limit) {
+      throw conflict(`${incoming} payments are more than the gateway keeps (${limit}); start it with a higher --max-payments`);
+    }
+    const now = this.settings.nowMs();
+    const keep = Math.max(0, Math.floor(limit * (1 - RETENTION_MARGIN)) - incoming);
+    const forgotten = this.store.forgetOldest(keep, (record) => this.#canForget(record, now));
+    for (const record of forgotten) {
+      const tally = record.run === null ? undefined : this.#runs.get(record.run);
+      if (tally) tally.summary.forgotten += 1;
+    }
+    this.#dropForgottenRuns(now);
+    if (this.store.size + incoming > limit) {
+      throw conflict(
+        `the gateway keeps at most ${limit} payments and ${this.store.size} are still in use (runs changed in the last ${Math.round(this.settings.retentionGraceMs / 60_000)} min, webhooks still owed); end finished runs (POST /sim/sales/{run}/end) or start it with a higher --max-payments`,
+      );
+    }
+  }
+
+  #canForget(record: PaymentRecord, now: number): boolean {
+    for (const webhook of record.webhooks) if (webhook.state === 'pending') return false;
+    if (record.run === null) return record.status !== 'ready';
+    const tally = this.#runs.get(record.run);
+    return tally === undefined || tally.summary.ended || now - tally.summary.updatedAt > this.settings.retentionGraceMs;
+  }
+
+  /** Summaries are small, but not free: past MAX_RUN_SUMMARIES the oldest of runs with nothing kept go. */
+  #dropForgottenRuns(now: number): void {
+    if (this.#runs.size <= MAX_RUN_SUMMARIES) return;
+    for (const [run, tally] of this.#runs) {
+      if (this.#runs.size <= MAX_RUN_SUMMARIES) break;
+      const { summary } = tally;
+      const finished = summary.ended || now - summary.updatedAt > this.settings.retentionGraceMs;
+      if (finished && summary.forgotten === summary.payments.registered) this.#runs.delete(run);
+    }
+  }
+
   // ---- one-off payments (POST /sim/payments, the library's requestPayment) -------------------------------
 
   prepare(request: PrepareRequest): PaymentPreparation {
@@ -562,6 +629,7 @@ export class Gateway {
     } as const;
     const refusal = this.store.refusalOf(opening);
     if (refusal !== null) throw conflict(refusal);
+    this.#makeRoom(1);
     const record = this.store.open(opening);
     this.#announce('ready', record);
 
@@ -646,7 +714,7 @@ export class Gateway {
   }
 
   #webhookAttempted(record: PaymentRecord, webhook: WebhookRecord, delivery: WebhookDelivery): void {
-    if (record.run !== null) this.#runs.get(record.run)?.webhookAttempted(delivery.retry, webhook.state, record.orderId);
+    if (record.run !== null) this.#runs.get(record.run)?.webhookAttempted(delivery.retry, webhook.state, record.orderId, this.settings.nowMs());
     this.events.emit('webhook', delivery);
   }
 

@@ -4,6 +4,8 @@ import { DEFAULT_TIMEOUT_MS, type WebhookSecret } from '../protocol/index.js';
 import { UsageError } from '../util/errors.js';
 import type { TypedEmitter } from '../util/events.js';
 import {
+  DEFAULT_MAX_PAYMENTS,
+  DEFAULT_RETENTION_GRACE_MS,
   Gateway,
   type CancelPaymentRequest,
   type CancelResult,
@@ -23,6 +25,8 @@ import { DEFAULT_TOKEN_TTL_SECONDS, TokenIssuer } from './tokens.js';
 
 export {
   DECLINE_PG_CODE,
+  DEFAULT_MAX_PAYMENTS,
+  DEFAULT_RETENTION_GRACE_MS,
   DEFAULT_DECLINE_REASON,
   DEFAULT_PG_PROVIDER,
   OUTCOMES,
@@ -116,6 +120,10 @@ export interface GatewayOptions {
   webhookTimeoutMs?: number;
   /** V1 webhooks are sent once unless the merchant opted in to retries (5, a minute apart); default false. */
   v1WebhookRetries?: boolean;
+  /** The most payments kept (oldest completed forgotten first; run summaries stay exact); default DEFAULT_MAX_PAYMENTS. */
+  maxPayments?: number;
+  /** How long after its last change a run's payments are protected from forgetting; default 10 minutes. */
+  retentionGraceMs?: number;
   /** The gateway's clock in epoch milliseconds; tests move it to expire tokens. Default Date.now. */
   now?: () => number;
   /** Draws for the decline rate and webhook jitter; default Math.random. */
@@ -140,6 +148,8 @@ export interface RunningGateway {
   answer(answers: ConfirmAnswerReport[], run?: string): AnswersResult;
   /** What GET /sim/sales/{run} does. */
   summary(run: string): SaleSummary;
+  /** What POST /sim/sales/{run}/end does. */
+  end(run: string): SaleSummary;
   /** What GET /sim/payments/{id} does: by imp_uid, paymentId or merchant_uid. */
   payment(id: string, run?: string): PaymentTimeline;
   /** What POST /payments/prepare does. */
@@ -158,6 +168,12 @@ function checkOptions(options: GatewayOptions): void {
   }
   if (webhookRetryScale !== undefined && !(webhookRetryScale > 0 && webhookRetryScale <= 1)) {
     throw new UsageError(`webhook retry scale: ${webhookRetryScale} is not a factor above 0 and up to 1 (1 = the real schedule, 0.0001 = 341 minutes in 2 s)`);
+  }
+  if (options.maxPayments !== undefined && !(Number.isInteger(options.maxPayments) && options.maxPayments >= 1)) {
+    throw new UsageError(`max payments: ${options.maxPayments} is not a whole number above 0, e.g. 200000`);
+  }
+  if (options.retentionGraceMs !== undefined && !(Number.isFinite(options.retentionGraceMs) && options.retentionGraceMs >= 0)) {
+    throw new UsageError(`retention grace: ${options.retentionGraceMs} ms is not a duration of 0 or more`);
   }
   if (webhookTimeoutMs !== undefined && !(Number.isFinite(webhookTimeoutMs) && webhookTimeoutMs > 0)) {
     throw new UsageError(`webhook timeout: ${webhookTimeoutMs} ms is not a usable deadline; give more than 0`);
@@ -198,6 +214,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     webhookRetryScale: options.webhookRetryScale ?? DEFAULT_WEBHOOK_RETRY_SCALE,
     webhookTimeoutMs: options.webhookTimeoutMs ?? WEBHOOK_READ_TIMEOUT_MS,
     v1WebhookRetries: options.v1WebhookRetries ?? false,
+    maxPayments: options.maxPayments ?? DEFAULT_MAX_PAYMENTS,
+    retentionGraceMs: options.retentionGraceMs ?? DEFAULT_RETENTION_GRACE_MS,
     nowMs,
     random: options.random ?? Math.random,
     receiptUrlFor: (record) =>
@@ -224,6 +242,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     register: (sale) => gateway.register(sale),
     answer: (answers, run) => gateway.answer({ run, answers }),
     summary: (run) => gateway.summary(run),
+    end: (run) => gateway.end(run),
     payment: (id, run) => gateway.timeline(id, run),
     prepare: (request) => gateway.prepare(request),
     requestPayment: (request) => gateway.requestPayment(request),

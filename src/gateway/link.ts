@@ -43,6 +43,8 @@ export interface GatewayLink {
   flush(): Promise<AnswersResult>;
   /** The sale's truth: counts of payments, answers and webhooks, with examples. */
   summary(run: string): Promise<SaleSummary>;
+  /** Says the run is done (after its summary was read): its payments are the first the gateway forgets. */
+  end(run: string): Promise<SaleSummary>;
   /** One payment with its timeline, by imp_uid, paymentId or merchant_uid. */
   payment(id: string, run?: string): Promise<PaymentTimeline>;
   /** A page of the payments the gateway keeps. */
@@ -175,6 +177,7 @@ export function connectGateway(target: GatewayTarget, options: GatewayLinkOption
     },
     flush,
     summary: (run) => call<SaleSummary>('GET', `/sim/sales/${encodeURIComponent(run)}`),
+    end: (run) => call<SaleSummary>('POST', `/sim/sales/${encodeURIComponent(run)}/end`, {}),
     payment: (id, run) =>
       call<PaymentTimeline>('GET', `/sim/payments/${encodeURIComponent(id)}${run === undefined ? '' : `?run=${encodeURIComponent(run)}`}`),
     list: (listOptions = {}) => {

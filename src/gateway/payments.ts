@@ -483,8 +483,31 @@ export class PaymentStore {
     return cancellation;
   }
 
-  /** Forgets a payment (retention); its ids may then be registered again. */
-  remove(record: PaymentRecord): void {
+  /**
+   * Forgets the oldest payments that `canForget` allows, until at most `keep` remain, and returns them.
+   * Called a chunk at a time with a margin below the limit, so the scan past payments it may not forget
+   * (a run still going) is paid once per chunk, not once per payment.
+   */
+  forgetOldest(keep: number, canForget: (record: PaymentRecord) => boolean): PaymentRecord[] {
+    const forgotten: PaymentRecord[] = [];
+    let excess = this.#records.size - keep;
+    if (excess <= 0) return forgotten;
+    for (const record of this.#records) {
+      if (excess <= 0) break;
+      if (!canForget(record)) continue;
+      forgotten.push(record);
+      excess -= 1;
+    }
+    for (const record of forgotten) this.#remove(record);
+    // Preparations are tiny, but a merchant's loop of POST /payments/prepare must not grow them forever either.
+    for (const orderId of this.#preparations.keys()) {
+      if (this.#preparations.size <= keep) break;
+      this.#preparations.delete(orderId);
+    }
+    return forgotten;
+  }
+
+  #remove(record: PaymentRecord): void {
     if (!this.#records.delete(record)) return;
     if (record.impUid !== null) {
       this.#byImpUid.delete(record.impUid);

@@ -57,6 +57,10 @@ export interface SaleSummary {
     failed: string[];
     unansweredWebhooks: string[];
   };
+  /** Payments of the run the gateway has forgotten under its retention limit; the counts above still include them. */
+  forgotten: number;
+  /** True once the run said it is done (its payments are then the first forgotten). */
+  ended: boolean;
   /** Epoch ms. */
   startedAt: number;
   updatedAt: number;
@@ -87,6 +91,8 @@ export class RunTally {
       answers: { received: 0, ok: 0, refused: 0, unanswered: 0, late: 0 },
       webhooks: { sent: 0, delivered: 0, retried: 0, unanswered: 0, pending: 0 },
       examples: { declined: [], failed: [], unansweredWebhooks: [] },
+      forgotten: 0,
+      ended: false,
       startedAt: nowMs,
       updatedAt: nowMs,
     };
@@ -154,8 +160,9 @@ export class RunTally {
     this.summary.webhooks.pending += 1;
   }
 
-  webhookAttempted(retry: number, outcome: 'delivered' | 'unanswered' | 'pending', orderId: string): void {
+  webhookAttempted(retry: number, outcome: 'delivered' | 'unanswered' | 'pending', orderId: string, nowMs: number): void {
     const { webhooks, examples } = this.summary;
+    this.summary.updatedAt = nowMs;
     if (retry > 0) webhooks.retried += 1;
     if (outcome === 'pending') return;
     webhooks.pending -= 1;

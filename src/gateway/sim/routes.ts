@@ -46,6 +46,13 @@ export function simRoutes(gateway: Gateway): Route[] {
     },
     {
       method: 'POST',
+      path: '/sim/sales/{run}/end',
+      summary: 'the run is done: its payments are the first the gateway forgets (its summary stays)',
+      auth: false,
+      handle: ({ params: [run = ''] }) => gateway.end(checkRun(run)),
+    },
+    {
+      method: 'POST',
       path: '/sim/payments',
       summary:
         'pay like IMP.request_pay {merchant_uid, amount, confirm_url?, notice_url?, dialect?, outcome?: approve|decline, ...}',
