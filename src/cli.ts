@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerFire } from './commands/fire.js';
 import { registerBurst } from './commands/burst.js';
 import { registerMerge } from './commands/merge.js';
+import { registerReport } from './commands/report.js';
 import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
 import { registerMerchant } from './commands/merchant.js';
@@ -19,6 +20,7 @@ const COMMANDS: RegisterCommand[] = [
   registerFire,
   registerBurst,
   registerMerge,
+  registerReport,
   registerCheck,
   registerInit,
   registerMerchant,

@@ -13,6 +13,7 @@ export * from './oracle/index.js';
 export * from './contract/index.js';
 export * from './scenario/index.js';
 export { renderJunit } from './reporters/junit.js';
+export { renderHtmlReport, writeHtmlReport } from './reporters/html/index.js';
 export { writeJson, writeReport, type ReportDestination } from './reporters/json.js';
 export * from './gateway/index.js';
 export * from './merchants/index.js';

@@ -1,13 +1,37 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { startMerchant, type RunningMerchant } from '../src/merchants/index.js';
 import type { BurstReport } from '../src/load/index.js';
 import { burstReportProblem } from '../src/load/report-file.js';
 import { timelineBucketMs, MAX_TIMELINE_BUCKETS } from '../src/load/timeline.js';
+import { renderHtmlReport } from '../src/index.js';
+import type { PageModel } from '../src/reporters/html/index.js';
 import { runCli } from './helpers/cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** The flags this machine's notes give for headless Chromium on a closed network (no background requests). */
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const ARTIFACTS = join(REPO, 'test-artifacts');
+/** The README's screenshot; rewritten only on request, so a test run does not dirty the work tree. */
+const README_SCREENSHOT = join(REPO, 'docs', 'html-report.png');
+/** A page for a million buyers holds buckets, not buyers: it must stay this small whatever the run. */
+const MAX_PAGE_BYTES = 400 * 1024;
 
 async function racyMerchant(t: TestContext, stock: number): Promise<RunningMerchant> {
   const shop = await startMerchant({ openOrders: true, stock, flaw: 'race' });
@@ -55,38 +79,139 @@ test('bucket widths keep any run within a few hundred buckets, each width a mult
   }
 });
 
-test('a racy merchant\'s burst report carries a timeline that adds up and marks the stock-out', async (t) => {
-  const shop = await racyMerchant(t, 50);
-  const run = await runCli(['burst', shop.confirmUrl, '--reset-url', shop.resetUrl, '--buyers', '600', '--stock', '50', '--json', '-', '--quiet']);
-  const report = JSON.parse(run.stdout) as BurstReport;
+/** A fresh browser with an empty profile; fails, not skips, when Chromium is missing. */
+async function browser(t: TestContext): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM)) {
+    assert.fail(`${CHROMIUM} is missing: install Debian's chromium (apt-get update && apt-get install -y chromium); .ci/run does this in CI`);
+  }
+  const profile = await mkdtemp(join(tmpdir(), 'confirm-sim-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1200, height: 900 } });
+  t.after(async () => {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+  return context;
+}
+
+interface Opened {
+  model: PageModel;
+  /** Per chart id: pixels of the chart's canvas in the colours of its data series (limits left out). */
+  inked: Record<string, number>;
+  text: string;
+}
+
+/**
+ * Opens a page file the way a person would (file://), records every console error, page error and request
+ * other than the file itself, and counts, per chart, the pixels its data series drew on its canvas.
+ */
+async function openPage(context: BrowserContext, file: string, screenshot?: string): Promise<Opened> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const fileUrl = pathToFileURL(file).href;
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('request', (request) => {
+    if (request.url() !== fileUrl) problems.push(`request: ${request.url()}`);
+  });
+  await page.goto(fileUrl, { waitUntil: 'load' });
+  const model = JSON.parse((await page.textContent('#report-data')) ?? 'null') as PageModel;
+  await page.waitForFunction(`document.body.dataset.charts === '${model.charts.length}'`, undefined, { timeout: 10_000 });
+  const inked: Record<string, number> = {};
+  for (const chart of model.charts) {
+    const colors = chart.series.filter((series) => series.style !== 'dash').map((series) => series.color);
+    // Runs in the page: the test's own compiler knows no DOM, so the function is given as text.
+    inked[chart.id] = (await page.evaluate(`(() => {
+      const canvas = document.querySelector('#chart-${chart.id} canvas');
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      const wanted = ${JSON.stringify(colors)}.map((hex) => [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16)));
+      let inked = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        if (pixels[i + 3] > 200 && wanted.some(([r, g, b]) => Math.abs(pixels[i] - r) < 24 && Math.abs(pixels[i + 1] - g) < 24 && Math.abs(pixels[i + 2] - b) < 24)) inked++;
+      }
+      return inked;
+    })()`)) as number;
+  }
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  const text = (await page.textContent('body')) ?? '';
+  await page.close();
+  assert.deepEqual(problems, [], `${file}: the page must load with no console error and no request`);
+  return { model, inked, text };
+}
+
+function assertChartsDrew(opened: Opened, expected: string[]): void {
+  assert.deepEqual(opened.model.charts.map((chart) => chart.id), expected);
+  for (const id of expected) assert.ok((opened.inked[id] ?? 0) > 30, `chart ${id} drew its series (${opened.inked[id]} pixels in their colours)`);
+}
+
+test('a racy merchant\'s sale, drawn: burst --html, report from --json and from --ledger, all in headless Chromium', async (t) => {
+  const context = await browser(t);
+  const shop = await racyMerchant(t, 60);
+  const dir = await tempDir();
+  const files = { json: join(dir, 'sale.json'), html: join(dir, 'sale.html'), ledger: join(dir, 'run.ndjson') };
+  const run = await runCli([
+    'burst', shop.confirmUrl, '--reset-url', shop.resetUrl, '--stock-url', shop.stockUrl, '--buyers', '800', '--stock', '60',
+    '--json', files.json, '--html', files.html, '--ledger', files.ledger, '--quiet',
+  ]);
   assert.equal(run.code, 1, run.stderr);
+  const report = JSON.parse(await readFile(files.json, 'utf8')) as BurstReport;
+  assert.equal(report.verdict.problems[0]?.kind, 'oversell');
   assert.equal(report.schemaVersion, 2);
   assert.equal(burstReportProblem(report), null);
-  assert.equal(report.verdict.problems[0]?.kind, 'oversell');
   assertTimelineAddsUp(report);
   const marks = report.timeline.stockOut;
-  assert.equal(marks.stock, 50);
+  assert.equal(marks.stock, 60);
   assert.equal(marks.resolutionMs, 0);
-  // It oversold, so the 50th 200 came before the last one.
+  // It oversold, so the 60th 200 came before the last one.
   assert.ok(marks.reachedAtMs !== null && marks.lastAcceptedAtMs !== null && marks.reachedAtMs < marks.lastAcceptedAtMs, JSON.stringify(marks));
   assert.ok(marks.lastAcceptedAtMs! <= report.timing.durationMs);
-  const withAnswers = report.timeline.latencyMs.p99.filter((value) => value !== null);
-  assert.ok(withAnswers.length > 0);
   assert.equal(report.timeline.shards, null);
-  assert.equal(report.timeline.payments, null);
+
+  await mkdir(ARTIFACTS, { recursive: true });
+  const screenshot = join(ARTIFACTS, 'html-report.png');
+  const burstPage = await openPage(context, files.html, screenshot);
+  assertChartsDrew(burstPage, ['sale', 'latency', 'distribution', 'answers']);
+  assert.equal(burstPage.model.pass, false);
+  assert.match(burstPage.text, /FAIL/);
+  assert.match(burstPage.text, new RegExp(`oversell\\s*${report.verdict.problems[0]!.count.toLocaleString('en-US')}`));
+  assert.ok(burstPage.text.includes(report.verdict.problems[0]!.examples[0]!), 'the problem\'s examples are on the page');
+  assert.ok((await stat(screenshot)).size > 20_000, 'a screenshot was taken');
+  if (process.env.CONFIRM_SIM_UPDATE_SCREENSHOT === '1') await writeFile(README_SCREENSHOT, await readFile(screenshot));
+
+  const fromJson = join(dir, 'again.html');
+  const again = await runCli(['report', files.json, '--html', fromJson]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^wrote .*again\.html \(\d+ KB\): FAIL oversell/);
+  assert.equal(await readFile(fromJson, 'utf8'), await readFile(files.html, 'utf8'), 'the saved report draws the same page');
+
+  const fromLedger = join(dir, 'ledger.html');
+  const ledgerRun = await runCli(['report', files.ledger, '--stock', '60', '--html', fromLedger]);
+  assert.equal(ledgerRun.code, 0, ledgerRun.stderr);
+  assert.match(ledgerRun.stdout, /800 requests from the ledger/);
+  const ledgerPage = await openPage(context, fromLedger);
+  assertChartsDrew(ledgerPage, ['sale', 'latency', 'distribution', 'answers']);
+  assert.equal(ledgerPage.model.pass, null);
+  const ledgerSale = ledgerPage.model.charts[0]!;
+  const burstSale = burstPage.model.charts[0]!;
+  // The ledger's requests tell the same story: the same 200s over time.
+  assert.deepEqual(ledgerSale.series[0]!.values.at(-1), burstSale.series[0]!.values.at(-1));
+  for (const page of [fromJson, fromLedger]) assert.ok((await stat(page)).size < MAX_PAGE_BYTES);
 });
 
-test('merge folds the shards\' timelines into one and keeps a line per shard', async (t) => {
-  const shop = await racyMerchant(t, 40);
+test('merge folds the shards\' timelines into one, and its page draws a line per shard', async (t) => {
+  const context = await browser(t);
+  const shop = await racyMerchant(t, 30);
   const dir = await tempDir();
-  const startAt = String(Date.now() + 1500);
-  const common = ['--buyers', '300', '--stock', '40', '--run-id', 'htmlmerge', '--start-at', startAt, '--ramp', '300ms', '--quiet'];
+  const common = ['--buyers', '200', '--stock', '30', '--run-id', 'htmlshards', '--start-at', String(Date.now() + 1500), '--ramp', '200ms', '--quiet'];
   const shards = await Promise.all(
     [0, 1].map((index) => runCli(['burst', shop.confirmUrl, ...common, '--shard', `${index}/2`, '--json', join(dir, `shard-${index}.json`)])),
   );
   for (const shard of shards) assert.ok(shard.code === 0 || shard.code === 1, shard.stderr);
-  const merged = await runCli(['merge', join(dir, 'shard-0.json'), join(dir, 'shard-1.json'), '--json', '-', '--quiet']);
-  const report = JSON.parse(merged.stdout) as BurstReport;
+  const merged = join(dir, 'merged.json');
+  const mergeRun = await runCli(['merge', join(dir, 'shard-0.json'), join(dir, 'shard-1.json'), '--json', merged, '--html', join(dir, 'merged.html'), '--quiet']);
+  assert.ok(mergeRun.code === 0 || mergeRun.code === 1, mergeRun.stderr);
+  const report = JSON.parse(await readFile(merged, 'utf8')) as BurstReport;
   assert.equal(burstReportProblem(report), null);
   assertTimelineAddsUp(report);
   const parts = await Promise.all([0, 1].map(async (index) => JSON.parse(await readFile(join(dir, `shard-${index}.json`), 'utf8')) as BurstReport));
@@ -98,4 +223,42 @@ test('merge folds the shards\' timelines into one and keeps a line per shard', a
   });
   assert.equal(report.timeline.stockOut.resolutionMs, report.timeline.bucketMs);
   assert.equal(report.timeline.bucketMs % parts[0]!.timeline.bucketMs, 0);
+  const fromMerged = join(dir, 'from-merged.html');
+  assert.equal((await runCli(['report', merged, '--html', fromMerged])).code, 0);
+  assert.equal(await readFile(fromMerged, 'utf8'), await readFile(join(dir, 'merged.html'), 'utf8'));
+  const page = await openPage(context, fromMerged);
+  assertChartsDrew(page, ['sale', 'latency', 'distribution', 'answers', 'shards', 'shard-latency']);
+  assert.deepEqual(page.model.charts.find((chart) => chart.id === 'shards')!.series.map((series) => series.label).slice(0, 2), ['shard 0', 'shard 1']);
+});
+
+test('report refuses what is not a report in one line, exit 2', async () => {
+  const dir = await tempDir();
+  const cases: Array<[string, string, RegExp]> = [
+    ['missing.json', '', /missing\.json: cannot be read \(ENOENT\)/],
+    ['garbage.json', 'hello', /garbage\.json: is not JSON/],
+    ['other.json', '{"hello": 1}', /other\.json: is not a burst report/],
+    ['old.json', '{"kind": "confirm-sim.burst", "schemaVersion": 1}', /old\.json: is a burst report of schemaVersion 1; this confirm-sim reads 2/],
+    ['bad.ndjson', '{"buyer": 1, "outcome": "accepted", "intendedMs": 0, "sentMs": 0, "status": 200, "latencyMs": 1}\n{"buyer": 2, "outcome": "sold"}\n', /bad\.ndjson:2: is not a ledger line/],
+  ];
+  for (const [name, content, message] of cases) {
+    const path = join(dir, name);
+    if (content !== '') await writeFile(path, content);
+    const run = await runCli(['report', path, '--html', join(dir, 'out.html')]);
+    assert.equal(run.code, 2, name);
+    assert.match(run.stderr, message);
+    assert.equal(run.stderr.trim().split('\n').length, 1, `${name}: one line`);
+  }
+  const noOutput = await runCli(['report', join(dir, 'old.json')]);
+  assert.equal(noOutput.code, 2);
+  assert.match(noOutput.stderr, /--html FILE/);
+});
+
+test('the library renders a page from a report object, with credentials in the target masked', async (t) => {
+  const shop = await racyMerchant(t, 5);
+  const run = await runCli(['burst', shop.confirmUrl, '--buyers', '40', '--stock', '5', '--json', '-', '--quiet']);
+  const report = JSON.parse(run.stdout) as BurstReport;
+  const page = renderHtmlReport({ ...report, target: 'http://shop:hunter2@127.0.0.1:1/confirm?api_key=abc123&x=1' });
+  assert.ok(!page.includes('hunter2') && !page.includes('abc123'));
+  assert.ok(page.includes('http://shop:****@127.0.0.1:1/confirm?api_key=****'));
+  assert.doesNotMatch(page, /<script[^>]+src=|<link[^>]+href="http|@import|url\(http/i, 'nothing is fetched');
 });

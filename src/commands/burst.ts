@@ -12,6 +12,7 @@ import type { BurstEvents, BurstOptions, BurstReport } from '../load/index.js';
 import { attachBurstProgress, formatBurstSummary } from '../reporters/burst-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
 import { writeJson, writesToStream } from '../reporters/json.js';
+import { htmlPath, writeHtmlReport } from '../reporters/html/index.js';
 import { ExitCode } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
@@ -42,6 +43,7 @@ interface BurstFlags {
   p99Budget: string;
   fairnessWindow: string;
   json?: string;
+  html?: string;
   ledger?: string;
   workers: string;
   shard?: string;
@@ -88,13 +90,14 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
  */
 export async function deliverBurstReport(
   report: BurstReport,
-  flags: { json?: string | undefined; quiet?: boolean | undefined },
+  flags: { json?: string | undefined; html?: string | undefined; quiet?: boolean | undefined },
   context: CliContext,
 ): Promise<void> {
   const jsonToStdout = flags.json !== undefined && writesToStream({ path: flags.json, stream: context.stdout });
   const summaryStream = jsonToStdout ? context.stderr : context.stdout;
   const style = terminalChalk(summaryStream, context.env);
   if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout }, '--json');
+  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
   const summary = formatBurstSummary(report, style);
   summaryStream.write(flags.quiet ? `${summary.split('\n')[0]}\n` : summary);
   context.setExitCode(report.interrupted ? ExitCode.interrupted : report.verdict.pass ? ExitCode.ok : ExitCode.failed);
@@ -104,6 +107,7 @@ async function runBurstCommand(url: string, flags: BurstFlags, context: CliConte
   const options = optionsFrom(url, flags, context.env);
   if (flags.json !== undefined && flags.json !== '-') await ensureWritable(flags.json, '--json');
   if (flags.ledger !== undefined) await ensureWritable(flags.ledger, '--ledger');
+  if (flags.html !== undefined) await ensureWritable(htmlPath(flags.html), '--html');
   const events = new TypedEmitter<BurstEvents>();
   const jsonToStdout = flags.json === '-';
   const inCi = context.env.CI !== undefined && context.env.CI !== '' && context.env.CI !== 'false';
@@ -149,6 +153,7 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('--p99-budget <duration>', 'p99 latency above this is a problem', '1s')
     .option('--fairness-window <duration>', 'a refusal and a later acceptance closer than this count as simultaneous', '1ms')
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
+    .option('--html <file>', 'write the report as one self-contained HTML page (charts, verdict, run facts)')
     .option('--ledger <file>', 'write one NDJSON line per request')
     .option('-w, --workers <n>', 'worker threads generating load', '1')
     .option('--shard <i/n>', 'run slice i (0-based) of n, for one machine or pod of a sharded run')

@@ -5,6 +5,7 @@ import { helpFooter, type RegisterCommand } from '../cli-context.js';
 
 interface MergeFlags {
   json?: string;
+  html?: string;
   quiet?: boolean;
 }
 
@@ -14,6 +15,7 @@ export const registerMerge: RegisterCommand = (program, context) => {
     .description('turn the --json reports of a sharded burst (--shard i/n) into one report and one stock verdict')
     .argument('<reports...>', 'shard report files, one per shard')
     .option('--json <file>', 'write the merged report as JSON to a file, or - for stdout')
+    .option('--html <file>', 'write the merged report as one self-contained HTML page, with a line per shard')
     .option('-q, --quiet', 'only the verdict line')
     .addHelpText(
       'after',

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { UsageError } from '../util/errors.js';
+import { BURST_REPORT_KIND, BURST_REPORT_SCHEMA_VERSION } from './report.js';
 import type { BurstReport } from './report.js';
 
 /** The published schema (schema/ at the package root), the same file users validate reports with. */
@@ -36,6 +37,12 @@ export async function readBurstReport(path: string): Promise<BurstReport> {
     value = JSON.parse(text);
   } catch {
     throw new UsageError(`${path}: is not JSON; give a report written by burst --json FILE`);
+  }
+  const claimed = value as { kind?: unknown; schemaVersion?: unknown } | null;
+  if (claimed !== null && typeof claimed === 'object' && claimed.kind === BURST_REPORT_KIND && claimed.schemaVersion !== BURST_REPORT_SCHEMA_VERSION) {
+    throw new UsageError(
+      `${path}: is a burst report of schemaVersion ${String(claimed.schemaVersion)}; this confirm-sim reads ${BURST_REPORT_SCHEMA_VERSION} (run the burst again with this version)`,
+    );
   }
   const problem = burstReportProblem(value);
   if (problem !== null) throw new UsageError(`${path}: is not a burst report (${problem}); give a report written by burst --json FILE`);

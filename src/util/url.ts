@@ -32,3 +32,24 @@ export function requireLoopback(url: URL, what: string): void {
     );
   }
 }
+
+/** Query parameters whose values are credentials in practice (api_key, token, secret, password, signature...). */
+const SECRET_QUERY_NAME = /(key|token|secret|pass(word)?|auth|sig(nature)?|credential)/i;
+
+/**
+ * A URL as it may be shown in output and reports: the password and credential-like query values replaced
+ * by ****. Text that is not a URL is returned unchanged.
+ */
+export function maskUrlCredentials(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  if (url.password !== '') url.password = '****';
+  for (const name of [...url.searchParams.keys()]) {
+    if (SECRET_QUERY_NAME.test(name)) url.searchParams.set(name, '****');
+  }
+  return url.href.replace(/%2A%2A%2A%2A/g, '****');
+}
