@@ -4,6 +4,7 @@ import { DEFAULT_TIMEOUT_MS, maskSecret } from '../protocol/index.js';
 import {
   DEFAULT_GATEWAY_HOST,
   DEFAULT_GATEWAY_PORT,
+  DEFAULT_API_SECRET,
   DEFAULT_IMP_KEY,
   DEFAULT_IMP_SECRET,
   DEFAULT_TOKEN_TTL_SECONDS,
@@ -22,6 +23,8 @@ interface GatewayFlags {
   impKey: string;
   impSecret?: string;
   impSecretEnv?: string;
+  apiSecret?: string;
+  apiSecretEnv?: string;
   secret?: string;
   secretEnv?: string;
   storeId?: string;
@@ -49,6 +52,7 @@ function tokenTtlSeconds(text: string): number {
 
 async function runGateway(flags: GatewayFlags, context: CliContext): Promise<void> {
   const impSecret = credential(flags.impSecret, flags.impSecretEnv, '--imp-secret', context.env);
+  const apiSecret = credential(flags.apiSecret, flags.apiSecretEnv, '--api-secret', context.env);
   const secret = resolveSecretFlags(flags, context.env);
   const confirmTimeoutMs = parseDuration(flags.confirmTimeout, '--confirm-timeout');
   const ttl = tokenTtlSeconds(flags.tokenTtl);
@@ -57,6 +61,7 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
     impKey: flags.impKey,
     impSecret,
+    apiSecret,
     tokenTtlSeconds: ttl,
     secret,
     storeId: flags.storeId,
@@ -68,9 +73,13 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
       {
         url: gateway.url,
         routes: gateway.routes,
-        impKey: gateway.impKey,
+        maskedImpKey: maskSecret(gateway.impKey),
+        impKeyIsDefault: gateway.impKey === DEFAULT_IMP_KEY,
         maskedImpSecret: maskSecret(impSecret ?? DEFAULT_IMP_SECRET),
         impSecretIsDefault: impSecret === undefined,
+        maskedApiSecret: maskSecret(apiSecret ?? DEFAULT_API_SECRET),
+        apiSecretIsDefault: apiSecret === undefined,
+        storeId: gateway.storeId,
         maskedWebhookSecret: secret?.masked ?? null,
         confirmTimeoutMs,
         tokenTtlSeconds: ttl,
@@ -88,7 +97,7 @@ export const registerGateway: RegisterCommand = (program, context) => {
   program
     .command('gateway')
     .description(
-      "run a simulated gateway: the V1 REST API a merchant's confirm and webhook handlers call, and /sim/payments to pay through the merchant's confirm endpoint",
+      "run a simulated gateway: the V1 and V2 REST APIs a merchant's confirm and webhook handlers call, and /sim/payments to pay through the merchant's confirm endpoint",
     )
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_HOST)
     .option('--port <port>', 'port to listen on (0 picks a free one)', String(DEFAULT_GATEWAY_PORT))
@@ -100,10 +109,17 @@ export const registerGateway: RegisterCommand = (program, context) => {
     )
     .addOption(new Option('--imp-secret-env <name>', 'read the REST API secret from this environment variable').conflicts('impSecret'))
     .addOption(
+      new Option(
+        '--api-secret <secret>',
+        `V2 API secret merchants send as Authorization: PortOne <secret> (default: ${DEFAULT_API_SECRET}; prefer --api-secret-env)`,
+      ).conflicts('apiSecretEnv'),
+    )
+    .addOption(new Option('--api-secret-env <name>', 'read the V2 API secret from this environment variable').conflicts('apiSecret'))
+    .addOption(
       new Option('--secret <whsec>', 'webhook secret that signs V2 confirm calls and webhooks (prefer --secret-env)').conflicts('secretEnv'),
     )
     .addOption(new Option('--secret-env <name>', 'read the webhook secret from this environment variable').conflicts('secret'))
-    .option('--store-id <id>', 'V2 store id sent in V2 confirm and webhook data')
+    .option('--store-id <id>', 'V2 store id of every V2 payment, sent in V2 confirm and webhook data (default: a fixed test store id)')
     .option('--confirm-timeout <duration>', "how long to wait for the merchant's confirm answer", `${DEFAULT_TIMEOUT_MS / 1000}s`)
     .option('--token-ttl <duration>', 'lifetime of an access token', `${DEFAULT_TOKEN_TTL_SECONDS / 60}m`)
     .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM'], USAGE_EXIT]))

@@ -26,10 +26,8 @@ import {
   DEFAULT_PG_PROVIDER,
   PAYMENT_FIELD_LIMITS,
   PaymentStore,
-  v1PaymentView,
   type ApiVersion,
   type CancelRequest,
-  type GatewayPayment,
   type PaymentCancellation,
   type PaymentDetails,
   type PaymentFailure,
@@ -39,6 +37,7 @@ import {
   type WebhookRecord,
 } from './payments.js';
 import { RunTally, type SaleSummary } from './runs.js';
+import { v1PaymentView, type GatewayPayment } from './v1/view.js';
 import {
   checkAnswers,
   checkSale,
@@ -172,7 +171,14 @@ export interface PaymentPage {
 
 export type GatewayEvents = {
   /** Every HTTP request the gateway answered. */
-  request: { method: string; path: string; status: number; code: number; durationMs: number };
+  request: {
+    method: string;
+    path: string;
+    status: number;
+    /** The V1 envelope's code (0 for success), the V2 error's type, or null for a V2 success. */
+    outcome: number | string | null;
+    durationMs: number;
+  };
   /** A payment changed; emitted only while someone listens (a run changes thousands a second). */
   payment: { change: PaymentChange; payment: PaymentLine };
   confirm: { orderId: string; impUid: string | null; confirm: ConfirmReport };

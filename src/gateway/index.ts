@@ -19,7 +19,12 @@ import {
 import type { PaymentPreparation } from './payments.js';
 import type { SaleSummary } from './runs.js';
 import type { AnswersResult, ConfirmAnswerReport, RegistrationResult, SaleRegistration } from './sim/sales.js';
-import { createHandler, type GatewayRoute } from './server.js';
+import type { GatewayRoute } from './routes.js';
+import { createHandler } from './server.js';
+import { simRoutes } from './sim/routes.js';
+import { v1Routes } from './v1/routes.js';
+import { v2Routes } from './v2/routes.js';
+import type { V2Store } from './v2/view.js';
 import { DEFAULT_WEBHOOK_RETRY_SCALE, WEBHOOK_READ_TIMEOUT_MS } from './webhooks.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, TokenIssuer } from './tokens.js';
 
@@ -49,14 +54,12 @@ export {
   WEBHOOK_VERSIONS,
   type ApiVersion,
   type FailureKind,
-  type GatewayPayment,
   type PaymentCancellation,
   type PaymentFailure,
   type PaymentPreparation,
   type PaymentRecord,
   type PaymentStatus,
   type TimelineEntry,
-  type V1Cancellation,
   type WebhookAttempt,
   type WebhookRecord,
   type WebhookState,
@@ -87,13 +90,22 @@ export {
   type WebhookDelivery,
 } from './webhooks.js';
 export { connectGateway, type GatewayLink, type GatewayLinkOptions, type GatewayTarget } from './link.js';
-export type { GatewayRoute } from './server.js';
+export type { GatewayRoute, RouteApi } from './routes.js';
+export { MAX_BODY_BYTES } from './server.js';
+export { v1PaymentView, type GatewayPayment, type V1Cancellation } from './v1/view.js';
+export { v2PaymentView, type V2Payment, type V2PaymentStatus, type V2Store } from './v2/view.js';
+export { V2_ERROR_STATUS, type V2ErrorType } from './v2/errors.js';
 
 export const DEFAULT_GATEWAY_HOST = '127.0.0.1';
 export const DEFAULT_GATEWAY_PORT = 4000;
 /** Test credentials: a local simulation has nothing to protect, but merchants' code must still present them. */
 export const DEFAULT_IMP_KEY = 'confirm_sim_key';
 export const DEFAULT_IMP_SECRET = 'confirm_sim_secret';
+/** The V2 API secret a local gateway accepts unless given another (`Authorization: PortOne <secret>`). */
+export const DEFAULT_API_SECRET = 'confirm_sim_api_secret';
+/** The V2 store every simulated V2 payment belongs to, unless given another. */
+export const DEFAULT_STORE_ID = 'store-00000000-0000-4000-8000-00000000c0de';
+const SIMULATED_MERCHANT_ID = 'merchant-00000000-0000-4000-8000-00000000c0de';
 
 export interface GatewayOptions {
   /** Default 127.0.0.1. */
@@ -108,7 +120,9 @@ export interface GatewayOptions {
   tokenTtlSeconds?: number;
   /** Signs V2 confirm calls and webhooks; V2 dialects are refused without it. */
   secret?: WebhookSecret;
-  /** V2 store id, sent in V2 confirm and webhook data. */
+  /** The V2 API secret merchants present as `Authorization: PortOne <secret>`; default DEFAULT_API_SECRET. */
+  apiSecret?: string;
+  /** V2 store id, sent in V2 confirm and webhook data and shown on V2 payments; default DEFAULT_STORE_ID. */
   storeId?: string;
   /** How long the gateway waits for the merchant's confirm answer; default 5 s, the stricter documented one. */
   confirmTimeoutMs?: number;
@@ -134,6 +148,8 @@ export interface RunningGateway {
   /** Base URL, e.g. http://127.0.0.1:4000 */
   url: string;
   impKey: string;
+  /** The V2 store id of every V2 payment. */
+  storeId: string;
   routes: GatewayRoute[];
   events: TypedEmitter<GatewayEvents>;
   declineRate: number;
@@ -187,7 +203,8 @@ function checkOptions(options: GatewayOptions): void {
   if (confirmTimeoutMs !== undefined && (!Number.isFinite(confirmTimeoutMs) || confirmTimeoutMs <= 0)) {
     throw new UsageError(`confirm timeout: ${confirmTimeoutMs} ms is not a usable deadline; give more than 0, e.g. 5s`);
   }
-  for (const [name, value] of [['impKey', options.impKey], ['impSecret', options.impSecret]] as const) {
+  const credentials = [['impKey', options.impKey], ['impSecret', options.impSecret], ['apiSecret', options.apiSecret], ['storeId', options.storeId]] as const;
+  for (const [name, value] of credentials) {
     if (value !== undefined && value.length === 0) throw new UsageError(`${name} is empty; give the credential or leave it out for the default`);
   }
 }
@@ -206,9 +223,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const url = `http://${shownHost}:${address.port}`;
   const nowMs = options.now ?? Date.now;
   const impKey = options.impKey ?? DEFAULT_IMP_KEY;
+  const storeId = options.storeId ?? DEFAULT_STORE_ID;
   const gateway = new Gateway({
     secret: options.secret,
-    storeId: options.storeId,
+    storeId,
     confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     declineRate: options.declineRate ?? 0,
     webhookRetryScale: options.webhookRetryScale ?? DEFAULT_WEBHOOK_RETRY_SCALE,
@@ -226,13 +244,30 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
     () => Math.floor(nowMs() / 1000),
   );
-  const handler = createHandler(gateway, tokens);
+  const store: V2Store = {
+    merchantId: SIMULATED_MERCHANT_ID,
+    storeId,
+    channel: {
+      type: 'TEST',
+      id: 'channel-id-confirm-sim',
+      key: 'channel-key-00000000-0000-4000-8000-00000000c0de',
+      name: 'confirm-sim test channel',
+      pgProvider: 'INICIS_V2',
+      pgMerchantId: 'INIpayTest',
+    },
+  };
+  const handler = createHandler(
+    gateway.events,
+    { v1: v1Routes(gateway, tokens), v2: v2Routes(gateway, store), sim: simRoutes(gateway) },
+    { tokens, apiSecret: options.apiSecret ?? DEFAULT_API_SECRET },
+  );
   server.on('request', handler.handle);
 
   let closed: Promise<void> | undefined;
   return {
     url,
     impKey,
+    storeId,
     routes: handler.routes,
     events: gateway.events,
     declineRate: gateway.declineRate,

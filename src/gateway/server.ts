@@ -1,118 +1,87 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Gateway } from './gateway.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypedEmitter } from '../util/events.js';
+import type { GatewayEvents } from './gateway.js';
 import { GatewayApiError, badRequest, notFound } from './errors.js';
-import { optionalString, type RequestFields } from './fields.js';
+import type { RequestFields } from './fields.js';
+import type { GatewayRoute, Route, RouteApi, RouteInput } from './routes.js';
 import type { TokenIssuer } from './tokens.js';
-import { simRoutes } from './sim/routes.js';
+import { checkApiSecret, presentsApiSecret } from './v2/auth.js';
+import { PortOneApiError, asPortOneError } from './v2/errors.js';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Bodies larger than this are refused unread: no REST call needs more, and reading more costs the gateway memory. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface RouteInput {
-  params: string[];
-  query: URLSearchParams;
-  fields: RequestFields;
-  headers: IncomingHttpHeaders;
+export interface RouteTable {
+  v1: Route[];
+  v2: Route[];
+  sim: Route[];
 }
 
-export interface Route {
-  method: 'GET' | 'POST' | 'PUT';
-  /** As shown to users, with {placeholders}. */
-  path: string;
-  summary: string;
-  /** REST API routes need an access token; the simulation's own /sim routes stand for the buyer and need none. */
-  auth: boolean;
-  /** Default MAX_BODY_BYTES. */
-  maxBodyBytes?: number;
-  handle(input: RouteInput): unknown;
+export interface Credentials {
+  /** V1: access tokens from POST /users/getToken. */
+  tokens: TokenIssuer;
+  /** V2: the API secret in `Authorization: PortOne <secret>`. */
+  apiSecret: string;
 }
 
-export interface GatewayRoute {
-  method: string;
-  path: string;
-  summary: string;
+interface CompiledRoute {
+  api: RouteApi;
+  route: Route;
+  pattern: RegExp;
 }
 
-function routesOf(gateway: Gateway, tokens: TokenIssuer): Route[] {
-  const payment = (impUid: string): unknown => gateway.v1View(gateway.store.byImpUid(impUid));
-  return [
-    {
-      method: 'POST',
-      path: '/users/getToken',
-      summary: 'access token for {imp_key, imp_secret}',
-      auth: false,
-      handle: ({ fields }) => tokens.issue(optionalString(fields, 'imp_key'), optionalString(fields, 'imp_secret')),
-    },
-    {
-      method: 'GET',
-      path: '/payments/prepare/{merchant_uid}',
-      summary: 'the amount prepared for an order',
-      auth: true,
-      handle: ({ params: [merchantUid = ''] }) => ({ ...gateway.store.preparation(merchantUid) }),
-    },
-    {
-      method: 'POST',
-      path: '/payments/prepare',
-      summary: 'prepare the amount of an order {merchant_uid, amount}',
-      auth: true,
-      handle: ({ fields }) => gateway.prepareFromFields(fields),
-    },
-    {
-      method: 'PUT',
-      path: '/payments/prepare',
-      summary: 'change a prepared amount {merchant_uid, amount}',
-      auth: true,
-      handle: ({ fields }) => gateway.editPreparationFromFields(fields),
-    },
-    {
-      method: 'GET',
-      path: '/payments/find/{merchant_uid}',
-      summary: 'the latest payment of an order',
-      auth: true,
-      handle: ({ params: [merchantUid = ''] }) => gateway.v1View(gateway.store.byMerchantUid(merchantUid)),
-    },
-    {
-      method: 'GET',
-      path: '/payments/find/{merchant_uid}/{payment_status}',
-      summary: 'the latest payment of an order in that status',
-      auth: true,
-      handle: ({ params: [merchantUid = '', status] }) =>
-        gateway.v1View(gateway.store.byMerchantUid(merchantUid, status)),
-    },
-    {
-      method: 'POST',
-      path: '/payments/cancel',
-      summary: 'cancel all or part {imp_uid | merchant_uid, amount?, reason?, checksum?, enable_webhook?}',
-      auth: true,
-      handle: async ({ fields }) => (await gateway.cancelPaymentFromFields(fields)).payment,
-    },
-    {
-      method: 'GET',
-      path: '/payments/{imp_uid}',
-      summary: 'a payment',
-      auth: true,
-      handle: ({ params: [impUid = ''] }) => payment(impUid),
-    },
-    ...simRoutes(gateway),
-  ];
+interface Answer {
+  /** Which envelope the answer is written in. */
+  envelope: 'v1' | 'v2';
+  status: number;
+  body: unknown;
+  /** The V1 envelope's code, or the V2 error's type; null for a V2 success. */
+  outcome: number | string | null;
+  close?: boolean;
 }
 
 function patternOf(path: string): RegExp {
-  const source = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[a-z_]+\}/g, '([^/]+)');
+  const source = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[A-Za-z_]+\}/g, '([^/]+)');
   return new RegExp(`^${source}$`);
 }
 
-async function readFields(request: IncomingMessage, maxBytes: number): Promise<RequestFields> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new GatewayApiError(413, 1, `the body is over ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function tooLarge(maxBytes: number): GatewayApiError {
+  return new GatewayApiError(413, 1, `the body is over ${maxBytes} bytes`);
+}
+
+/** Reads at most maxBytes; past that it stops reading and refuses, so a huge body costs nothing. */
+function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(headerText(request.headers['content-length']) ?? 0);
+  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        request.off('data', onData);
+        request.pause();
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}
+
+function parseFields(request: IncomingMessage, raw: Buffer): RequestFields {
+  const text = raw.toString('utf8');
   if (text.trim().length === 0) return {};
-  // The REST API takes JSON and forms alike; form values all arrive as strings, which the field readers accept.
-  if (request.headers['content-type']?.includes('application/x-www-form-urlencoded')) {
+  // The REST APIs take JSON and forms alike (PortOne's SDK sends JSON without a JSON content type); form
+  // values all arrive as strings, which the V1 field readers accept.
+  if (headerText(request.headers['content-type'])?.includes('application/x-www-form-urlencoded')) {
     return Object.fromEntries(new URLSearchParams(text));
   }
   let parsed: unknown;
@@ -133,8 +102,28 @@ function decodeParams(match: RegExpExecArray): string[] {
   }
 }
 
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+/** The request target as a URL, or null when it is not one (`http://[/x`, `//[`): those get a 400, never a crash. */
+function targetOf(request: IncomingMessage): URL | null {
+  try {
+    return new URL(request.url ?? '/', 'http://gateway.invalid');
+  } catch {
+    return null;
+  }
+}
+
+function refusal(envelope: 'v1' | 'v2', error: unknown): Answer {
+  if (envelope === 'v2') {
+    const failure =
+      error instanceof PortOneApiError ? error : error instanceof GatewayApiError ? asPortOneError(error) : undefined;
+    if (failure) return { envelope, status: failure.httpStatus, body: failure.body(), outcome: failure.type };
+    const message = error instanceof Error ? error.message : String(error);
+    return { envelope, status: 500, body: { type: 'INTERNAL_SERVER_ERROR', message: `the simulated gateway failed: ${message}` }, outcome: 'INTERNAL_SERVER_ERROR' };
+  }
+  if (error instanceof GatewayApiError) {
+    return { envelope, status: error.httpStatus, body: { code: error.code, message: error.message, response: null }, outcome: error.code };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { envelope, status: 500, body: { code: 1, message: `the simulated gateway failed: ${message}`, response: null }, outcome: 1 };
 }
 
 export interface GatewayHandler {
@@ -142,52 +131,94 @@ export interface GatewayHandler {
   handle(request: IncomingMessage, response: ServerResponse): void;
 }
 
-/** Answers every request in the REST API's envelope: `{code: 0, message: null, response}` or a refusal. */
-export function createHandler(gateway: Gateway, tokens: TokenIssuer): GatewayHandler {
-  const routes = routesOf(gateway, tokens).map((route) => ({ route, pattern: patternOf(route.path) }));
+/**
+ * Routes every request to the V1 API, the V2 API or the /sim routes and writes the answer in that API's
+ * envelope: V1 `{code, message, response}`, V2 the bare object or `{type, message}`. Both APIs share paths
+ * (`GET /payments/{id}`) on one port, so the credential decides: `Authorization: PortOne ...` is a V2 call,
+ * anything else a V1 one. A path only the other API has is answered by that API (with its 401 when the
+ * credential is of the wrong kind).
+ */
+export function createHandler(events: TypedEmitter<GatewayEvents>, table: RouteTable, credentials: Credentials): GatewayHandler {
+  const compile = (api: RouteApi, routes: Route[]): CompiledRoute[] => routes.map((route) => ({ api, route, pattern: patternOf(route.path) }));
+  const v1 = compile('v1', table.v1);
+  const v2 = compile('v2', table.v2);
+  const sim = compile('sim', table.sim);
+  const v1First = [...v1, ...sim, ...v2];
+  const v2First = [...v2, ...sim, ...v1];
 
-  async function answer(request: IncomingMessage, url: URL): Promise<{ status: number; body: object }> {
+  function authorize(api: RouteApi, request: IncomingMessage): void {
+    const authorization = headerText(request.headers.authorization);
+    if (api === 'v2') checkApiSecret(credentials.apiSecret, authorization);
+    else credentials.tokens.authorize(authorization, headerText(request.headers['x-imptokenheader']));
+  }
+
+  async function answer(request: IncomingMessage, url: URL, preferred: 'v1' | 'v2'): Promise<Answer> {
     const method = request.method ?? 'GET';
-    for (const { route, pattern } of routes) {
-      const match = route.method === method ? pattern.exec(url.pathname) : null;
-      if (!match) continue;
-      if (route.auth) tokens.authorize(headerText(request.headers.authorization), headerText(request.headers['x-imptokenheader']));
+    const candidates = preferred === 'v2' ? v2First : v1First;
+    const found = candidates.find(({ route, pattern }) => route.method === method && pattern.test(url.pathname));
+    if (!found) {
+      const message = `no route for ${method} ${url.pathname}; the routes are listed when the gateway starts`;
+      if (preferred === 'v2') return { envelope: 'v2', status: 404, body: { type: 'NOT_FOUND', message }, outcome: 'NOT_FOUND' };
+      throw notFound(message);
+    }
+    const envelope = found.api === 'v2' ? 'v2' : 'v1';
+    try {
+      if (found.route.auth) authorize(found.api, request);
       const input: RouteInput = {
-        params: decodeParams(match),
+        params: decodeParams(found.pattern.exec(url.pathname)!),
         query: url.searchParams,
-        fields: method === 'GET' ? {} : await readFields(request, route.maxBodyBytes ?? MAX_BODY_BYTES),
+        fields: parseFields(request, await readBody(request, found.route.maxBodyBytes ?? MAX_BODY_BYTES)),
         headers: request.headers,
       };
-      const response = await route.handle(input);
-      return { status: 200, body: { code: 0, message: null, response } };
+      const result = await found.route.handle(input);
+      if (envelope === 'v2') return { envelope, status: 200, body: result, outcome: null };
+      return { envelope, status: 200, body: { code: 0, message: null, response: result }, outcome: 0 };
+    } catch (error) {
+      return refusal(envelope, error);
     }
-    throw notFound(`no route for ${method} ${url.pathname}; the routes are listed when the gateway starts`);
+  }
+
+  function write(request: IncomingMessage, response: ServerResponse, started: number, path: string, result: Answer): void {
+    const text = JSON.stringify(result.body);
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    };
+    // A body left unread (too large) must not be parsed as the next request on this connection.
+    if (result.close) headers.connection = 'close';
+    if (!response.headersSent && !response.destroyed) {
+      response.writeHead(result.status, headers);
+      response.end(text);
+    }
+    events.emit('request', {
+      method: request.method ?? 'GET',
+      path,
+      status: result.status,
+      outcome: result.outcome,
+      durationMs: performance.now() - started,
+    });
   }
 
   return {
-    routes: routes.map(({ route }) => ({ method: route.method, path: route.path, summary: route.summary })),
+    routes: [...v1, ...v2, ...sim].map(({ api, route }) => ({ api, method: route.method, path: route.path, summary: route.summary })),
     handle(request, response) {
       const started = performance.now();
-      const url = new URL(request.url ?? '/', 'http://gateway.invalid');
-      answer(request, url)
-        .catch((error: unknown) => {
-          if (error instanceof GatewayApiError) {
-            return { status: error.httpStatus, body: { code: error.code, message: error.message, response: null } };
-          }
-          const message = error instanceof Error ? error.message : String(error);
-          return { status: 500, body: { code: 1, message: `the simulated gateway failed: ${message}`, response: null } };
-        })
-        .then(({ status, body }) => {
-          const text = JSON.stringify(body);
-          response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-          response.end(text);
-          gateway.events.emit('request', {
-            method: request.method ?? 'GET',
-            path: url.pathname,
-            status,
-            code: (body as { code: number }).code,
-            durationMs: performance.now() - started,
-          });
+      const preferred = presentsApiSecret(headerText(request.headers.authorization)) ? 'v2' : 'v1';
+      const url = targetOf(request);
+      if (url === null) {
+        const rawTarget = request.url ?? '';
+        write(request, response, started, rawTarget, {
+          ...refusal(preferred, badRequest('the request target is not a valid URL path; send an origin-form target such as /payments/imp_123')),
+          close: true,
+        });
+        request.resume();
+        return;
+      }
+      answer(request, url, preferred)
+        .catch((error: unknown) => refusal(preferred, error))
+        .then((result) => {
+          if (result.status === 413) result.close = true;
+          write(request, response, started, url.pathname, result);
         });
     },
   };

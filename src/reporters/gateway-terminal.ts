@@ -7,10 +7,14 @@ import type { GatewayEvents, GatewayRoute } from '../gateway/index.js';
 export interface GatewayBanner {
   url: string;
   routes: GatewayRoute[];
-  impKey: string;
-  /** The imp_secret as it may be shown: masked. */
+  /** Credentials as they may be shown: masked, with whether they are the documented defaults. */
+  maskedImpKey: string;
+  impKeyIsDefault: boolean;
   maskedImpSecret: string;
   impSecretIsDefault: boolean;
+  maskedApiSecret: string;
+  apiSecretIsDefault: boolean;
+  storeId: string;
   /** The webhook secret, masked, or null when V2 dialects are off. */
   maskedWebhookSecret: string | null;
   confirmTimeoutMs: number;
@@ -20,14 +24,17 @@ export interface GatewayBanner {
 export function formatGatewayBanner(banner: GatewayBanner, style: ChalkInstance): string {
   const width = Math.max(...banner.routes.map((route) => `${route.method} ${route.path}`.length));
   const secret = banner.maskedWebhookSecret ?? style.dim('none: V2 dialects are refused (give --secret)');
+  const byDefault = (isDefault: boolean): string => (isDefault ? style.dim(' (the default, see --help)') : '');
   return [
     style.bold(`confirm-sim gateway listening on ${banner.url}`),
-    `  imp_key          ${banner.impKey}`,
-    `  imp_secret       ${banner.maskedImpSecret}${banner.impSecretIsDefault ? style.dim(' (the default, see --help)') : ''}`,
+    `  V1 imp_key       ${banner.maskedImpKey}${byDefault(banner.impKeyIsDefault)}`,
+    `  V1 imp_secret    ${banner.maskedImpSecret}${byDefault(banner.impSecretIsDefault)}`,
+    `  V2 API secret    ${banner.maskedApiSecret}${byDefault(banner.apiSecretIsDefault)}`,
+    `  V2 store id      ${escapeControlCharacters(banner.storeId)}`,
     `  webhook secret   ${secret}`,
     `  confirm timeout  ${formatMs(banner.confirmTimeoutMs)} · token lifetime ${banner.tokenTtlSeconds} s`,
     '',
-    ...banner.routes.map((route) => `  ${`${route.method} ${route.path}`.padEnd(width)}  ${style.dim(route.summary)}`),
+    ...banner.routes.map((route) => `  ${route.api.toUpperCase().padEnd(4)}${`${route.method} ${route.path}`.padEnd(width)}  ${style.dim(route.summary)}`),
     '',
     style.dim('Ctrl-C stops the gateway.'),
     '',
@@ -36,9 +43,10 @@ export function formatGatewayBanner(banner: GatewayBanner, style: ChalkInstance)
 
 /** One line per thing the gateway did, in the order it happened. */
 export function attachGatewayLog(events: TypedEmitter<GatewayEvents>, write: (line: string) => void, style: ChalkInstance): void {
-  events.on('request', ({ method, path, status, code, durationMs }) => {
-    const statusStyle = status === 200 && code === 0 ? style.green : style.yellow;
-    write(`${method} ${escapeControlCharacters(path)} ${statusStyle(`${status}`)}${code === 0 ? '' : ` code ${code}`} ${style.dim(formatMs(durationMs))}`);
+  events.on('request', ({ method, path, status, outcome, durationMs }) => {
+    const succeeded = status === 200 && (outcome === 0 || outcome === null);
+    const detail = succeeded ? '' : typeof outcome === 'number' ? ` code ${outcome}` : ` ${outcome}`;
+    write(`${method} ${escapeControlCharacters(path)} ${(succeeded ? style.green : style.yellow)(`${status}`)}${detail} ${style.dim(formatMs(durationMs))}`);
   });
   events.on('payment', ({ change, payment }) => {
     const detail =

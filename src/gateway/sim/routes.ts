@@ -1,6 +1,6 @@
 import type { Gateway } from '../gateway.js';
 import { badRequest } from '../errors.js';
-import type { Route } from '../server.js';
+import type { Route } from '../routes.js';
 import { checkRun, MAX_SALE_CHUNK } from './sales.js';
 
 /** A sale chunk of MAX_SALE_CHUNK payments with long ids stays well under this. */
