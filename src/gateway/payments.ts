@@ -93,6 +93,34 @@ export interface TimelineEntry {
   detail: string | null;
 }
 
+/**
+ * Everything that happened to a payment, in order, read off the record (which keeps each fact once, as the
+ * fields the REST APIs show, rather than a second log that would double its memory).
+ */
+export function timelineOf(record: PaymentRecord): TimelineEntry[] {
+  const entries: TimelineEntry[] = [{ at: record.requestedAt, event: 'registered', detail: null }];
+  const answer = record.confirmAnswer;
+  if (answer) entries.push({ at: answer.at, event: 'confirm-answered', detail: answer.status === null ? 'no answer in time' : `HTTP ${answer.status}` });
+  if (record.confirmedAt !== null) entries.push({ at: record.confirmedAt, event: 'confirm-answered', detail: 'confirmed by the merchant (manual confirm)' });
+  if (record.paidAt !== null) entries.push({ at: record.paidAt, event: 'paid', detail: record.pgTxId });
+  if (record.failedAt !== null) {
+    entries.push({ at: record.failedAt, event: record.failure?.kind === 'declined' ? 'declined' : 'failed', detail: record.failure?.reason ?? null });
+  }
+  let cancelled = 0;
+  for (const cancellation of record.cancellations) {
+    cancelled += cancellation.amount;
+    const event = cancelled >= record.amount ? 'cancelled' : 'partially-cancelled';
+    entries.push({ at: cancellation.at, event, detail: `${cancellation.amount} ${record.currency}${cancellation.reason ? `: ${cancellation.reason}` : ''}` });
+  }
+  for (const webhook of record.webhooks) {
+    webhook.attempts.forEach((attempt, retry) => {
+      entries.push({ at: attempt.at, event: 'webhook-attempt', detail: `${webhook.event}${retry === 0 ? '' : ` retry ${retry}`}: ${attempt.message}` });
+    });
+  }
+  // Stable: facts of the same millisecond keep the order they happen in.
+  return entries.sort((a, b) => a.at - b.at);
+}
+
 /** One try at delivering a webhook. */
 export interface WebhookAttempt {
   /** Epoch ms when it was sent. */
@@ -158,7 +186,8 @@ export interface PaymentRecord {
   cancellations: PaymentCancellation[];
   /** The merchant's confirm answer as the gateway got it; null until answered (or when none was asked). */
   confirmAnswer: { at: number; status: number | null } | null;
-  timeline: TimelineEntry[];
+  /** V2 manual confirm: when the merchant confirmed the payment itself. */
+  confirmedAt: number | null;
   webhooks: WebhookRecord[];
 }
 
@@ -381,7 +410,7 @@ export class PaymentStore {
       cancelledAmount: 0,
       cancellations: [],
       confirmAnswer: null,
-      timeline: [{ at: now, event: 'registered', detail: null }],
+      confirmedAt: null,
       webhooks: [],
     };
     this.#records.add(record);
@@ -424,7 +453,6 @@ export class PaymentStore {
     record.pgTxId = `${this.#pgTxPrefix}${this.#charges.toString(16).padStart(12, '0')}`;
     // An approval number looks random to the merchant (Knuth's multiplicative hash of the sequence).
     record.applyNum = ((Math.imul(this.#charges, 0x9e3779b1) >>> 0) % 100_000_000).toString().padStart(8, '0');
-    record.timeline.push({ at: now, event: 'paid', detail: null });
     return true;
   }
 
@@ -435,7 +463,6 @@ export class PaymentStore {
     record.updatedAt = now;
     record.statusChangedAt = now;
     record.failure = failure;
-    record.timeline.push({ at: now, event: failure.kind === 'declined' ? 'declined' : 'failed', detail: failure.reason });
   }
 
   /** V1: the payment a cancel names; imp_uid wins when both ids are given, as the REST API documents. */
@@ -479,7 +506,6 @@ export class PaymentStore {
       record.statusChangedAt = now;
       if (record.api === 'v1' && this.#v1Paid.get(record.orderId) === record) this.#v1Paid.delete(record.orderId);
     }
-    record.timeline.push({ at: now, event: full ? 'cancelled' : 'partially-cancelled', detail: `${amount} ${record.currency}` });
     return cancellation;
   }
 

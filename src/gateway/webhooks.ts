@@ -207,7 +207,6 @@ export class WebhookDispatcher {
       this.#timers.add(timer);
     }
     if (webhook.state !== 'pending') this.#pending -= 1;
-    record.timeline.push({ at: attempt.at, event: 'webhook-attempt', detail: `${webhook.event} #${retry}: ${attempt.message}` });
     const delivery: WebhookDelivery = {
       schemaVersion: 1,
       api: record.api,
