@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Option } from 'commander';
 import { parseDuration } from '../util/duration.js';
-import { ExitCode } from '../util/errors.js';
+import { ExitCode, UsageError } from '../util/errors.js';
 import { FLAWS, parseFlaw } from '../merchants/flaws.js';
 import { parseWholeNumber } from '../util/numbers.js';
 import { DEFAULT_MAX_ORDERS, startMerchant } from '../merchants/server.js';
@@ -29,6 +29,12 @@ interface MerchantFlags {
   secretEnv?: string;
   adminToken?: string;
   maxOrders: string;
+  verify?: string;
+  gateway?: string;
+  impKey?: string;
+  impSecretEnv?: string;
+  apiSecretEnv?: string;
+  storeId?: string;
   verbose?: boolean;
   json?: boolean;
 }
@@ -37,8 +43,13 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   const price = parseWholeNumber(flags.price, '--price', 0);
   const holdMs = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
   const secret = resolveSecretFlags(flags, context.env);
+  const verify = parseVerify(flags.verify);
+  if (flags.gateway !== undefined && verify === undefined) {
+    throw new UsageError('--gateway is where --verify rest looks payments up; add --verify rest');
+  }
   // A merchant that authenticates its confirms must not leave its books open: anyone could reset the stock.
-  const generatedToken = flags.adminToken === undefined && secret !== undefined ? generateAdminToken() : undefined;
+  const authenticates = secret !== undefined || verify !== undefined;
+  const generatedToken = flags.adminToken === undefined && authenticates ? generateAdminToken() : undefined;
   const adminToken = flags.adminToken === undefined ? generatedToken : checkAdminToken(flags.adminToken, '--admin-token');
   const merchant = await startMerchant({
     host: flags.host,
@@ -51,6 +62,14 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     holdMs,
     adminToken,
     maxOrders: parseWholeNumber(flags.maxOrders, '--max-orders', 1),
+    verify,
+    gateway: flags.gateway === undefined ? undefined : {
+      url: flags.gateway,
+      impKey: flags.impKey,
+      impSecret: fromEnv(flags.impSecretEnv, '--imp-secret-env', context.env),
+      apiSecret: fromEnv(flags.apiSecretEnv, '--api-secret-env', context.env),
+      storeId: flags.storeId,
+    },
   });
   const colour = terminalChalk(context.stdout, context.env);
   const print = (text: string): void => {
@@ -59,7 +78,7 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   const started = startedLine(merchant, {
     price,
     openOrders: flags.openOrders ?? false,
-    holdMs: holdMs ?? null,
+    holdMs: merchant.holdMs,
     maskedSecret: secret?.masked ?? null,
     // A generated token is shown once, since nobody else knows it; one the user gave is theirs to keep.
     adminToken: adminToken === undefined ? null : generatedToken ?? maskAdminToken(adminToken),
@@ -78,6 +97,19 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   context.setExitCode(ExitCode.ok);
 }
 
+function parseVerify(text: string | undefined): 'rest' | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'rest') return 'rest';
+  throw new UsageError(`--verify: unknown way "${text}"; use --verify rest (look payments up through the gateway's REST API)`);
+}
+
+function fromEnv(name: string | undefined, flag: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (name === undefined) return undefined;
+  const value = env[name];
+  if (!value) throw new UsageError(`${flag}: the environment variable ${name} is empty or not set; export it first`);
+  return value;
+}
+
 export const registerMerchant: RegisterCommand = (program, context) => {
   program
     .command('merchant')
@@ -92,6 +124,12 @@ export const registerMerchant: RegisterCommand = (program, context) => {
     .addOption(new Option('--secret <whsec>', 'require signed V2 confirm calls and webhooks (Standard Webhooks secret)').conflicts('secretEnv'))
     .addOption(new Option('--secret-env <name>', 'read the --secret from this environment variable').conflicts('secret'))
     .option('--admin-token <token>', 'require Authorization: Bearer <token> on /reset and /orders (generated when --secret is given)')
+    .option('--verify <how>', "'rest': look every confirm and notice up through the gateway's REST API (V1 API, V2 PortOne SDK)")
+    .option('--gateway <url>', 'the REST API --verify rest asks, e.g. a confirm-sim gateway at http://127.0.0.1:4000')
+    .option('--imp-key <key>', 'V1 REST API key for --verify rest (default: the simulated gateway\'s)')
+    .option('--imp-secret-env <name>', 'read the V1 REST API secret from this environment variable (default: the simulated gateway\'s)')
+    .option('--api-secret-env <name>', 'read the V2 API secret from this environment variable (default: the simulated gateway\'s)')
+    .option('--store-id <id>', 'V2 store id for PortOne SDK calls')
     .option('--max-orders <n>', 'orders kept at most; past it new orders are refused until POST /reset', String(DEFAULT_MAX_ORDERS))
     .option('--verbose', 'print one line per confirm (order id and answer)')
     .option('--json', 'print JSON lines (started, confirm, stopped) instead of text')

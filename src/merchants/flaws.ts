@@ -4,7 +4,7 @@ import { UsageError } from '../util/errors.js';
  * The bugs a sample merchant can be started with. Each is a mistake real confirm endpoints make, and each is
  * caught by a different confirm-sim command, so the demo and the team's tests can show every verdict fail.
  */
-export const FLAWS = ['race', 'double', 'lenient', 'slow', 'leak'] as const;
+export const FLAWS = ['race', 'double', 'lenient', 'slow', 'leak', 'trusting', 'no-release'] as const;
 export type Flaw = (typeof FLAWS)[number];
 
 export const FLAW_DESCRIPTIONS: Record<Flaw, string> = {
@@ -13,7 +13,12 @@ export const FLAW_DESCRIPTIONS: Record<Flaw, string> = {
   lenient: 'answers 200 to unknown orders, wrong amounts and garbage',
   slow: 'with more than 4 confirms in flight, the extra ones answer after ~6 s (past the gateway timeout) yet keep the stock',
   leak: 'stock held by a payment that then fails never comes back',
+  trusting: 'takes the confirm body on faith: never looks the payment up, so a forged imp_uid or a tampered amount takes stock',
+  'no-release': 'keeps the stock of payments that fail after the confirm (ignores failed notices and the hold deadline)',
 };
+
+/** Flaws of a merchant that looks payments up: they need --verify rest and a gateway to mean anything. */
+export const REST_FLAWS: readonly Flaw[] = ['trusting'];
 
 export function parseFlaw(text: string): Flaw {
   if ((FLAWS as readonly string[]).includes(text)) return text as Flaw;

@@ -8,7 +8,12 @@ import { TypedEmitter } from '../util/events.js';
 import { parseFlaw, type Flaw } from './flaws.js';
 import { requireMilliseconds, requireWholeNumber } from '../util/numbers.js';
 import { Shop, type PaymentStatus } from './shop.js';
-import { SignatureGuard } from './signature.js';
+import { SdkSignatureGuard, SignatureGuard, type SignatureChecker } from './signature.js';
+import { PaymentVerifier, type MerchantGatewayOptions, type NoticeFacts, type PaymentRef } from './verify.js';
+import { LookupError } from './lookup/v1.js';
+import { REST_FLAWS } from './flaws.js';
+import { UsageError } from '../util/errors.js';
+import { parseHttpUrl } from '../util/url.js';
 import { AdminGuard, adminHeaders, checkAdminToken } from './admin.js';
 import { abortableByAll } from '../util/abort.js';
 import { listen } from '../util/listen.js';
@@ -42,6 +47,14 @@ export interface MerchantOptions {
   adminToken?: string;
   /** The most orders kept before new ones are refused (507; a confirm gets 503); default DEFAULT_MAX_ORDERS. */
   maxOrders?: number;
+  /**
+   * 'rest': look every confirm's payment up through the gateway's REST API (V1 token + GET /payments/{imp_uid};
+   * V2 PortOne SDK getPayment) and compare it with the order before taking stock; notices are looked up again,
+   * and a reservation whose hold ran out is settled by what the gateway says. Needs `gateway`.
+   */
+  verify?: 'rest';
+  /** The gateway whose REST API `verify: 'rest'` asks. */
+  gateway?: MerchantGatewayOptions;
 }
 
 /** One answered confirm, for `--verbose` and for tests that watch the merchant. */
@@ -71,6 +84,11 @@ export interface RunningMerchant {
   /** The headers a hook call needs: `{authorization: 'Bearer …'}`, or none when the admin routes are open. */
   adminHeaders: Record<string, string>;
   events: TypedEmitter<MerchantEvents>;
+  /** How long a reservation waits for its payment before the merchant settles it; null: until a notice. */
+  holdMs: number | null;
+  /** 'rest' when it looks payments up through `gatewayUrl`, else null. */
+  verify: 'rest' | null;
+  gatewayUrl: string | null;
   /** Units in stock now. */
   stock(): number;
   /** Same as POST /reset: forget orders and reservations, set stock (default: the starting stock). */
@@ -83,6 +101,12 @@ const DEFAULT_STOCK = 100;
 const DEFAULT_PRICE = 1000;
 const DEFAULT_DB_LATENCY_MS = 3;
 const DEFAULT_SLOW_DELAY_MS = 6_000;
+/**
+ * A REST-verifying merchant's first look at an unpaid reservation: the gateway charges right after the confirm,
+ * so a payment not `paid` by then has most likely failed (V1 sends no notice for that); one still `ready` is
+ * asked about again after the same time, never released while it may still be charged.
+ */
+export const DEFAULT_VERIFY_HOLD_MS = 5_000;
 /** The `slow` flaw's pool size: confirms beyond this many in flight wait. */
 const SLOW_AFTER_IN_FLIGHT = 4;
 /** Real confirm bodies are a few hundred bytes; anything near this is an attack or a bug. */
@@ -131,8 +155,9 @@ class MerchantApp {
   readonly #flaw: Flaw | undefined;
   readonly #slowDelayMs: number;
   readonly #dbLatencyMs: number;
-  readonly #confirmGuard: SignatureGuard | undefined;
-  readonly #webhookGuard: SignatureGuard | undefined;
+  readonly #confirmGuard: SignatureChecker | undefined;
+  readonly #webhookGuard: SignatureChecker | undefined;
+  readonly #verifier: PaymentVerifier | undefined;
   readonly #adminGuard: AdminGuard | undefined;
   readonly #closing = abortableByAll();
   #confirmsInFlight = 0;
@@ -142,14 +167,19 @@ class MerchantApp {
     flaw: Flaw | undefined,
     secret: WebhookSecret | undefined,
     adminToken: string | null,
+    verifier: PaymentVerifier | undefined,
     timing: FlawTiming,
   ) {
     this.#shop = shop;
     this.#flaw = flaw;
     this.#slowDelayMs = timing.slowDelayMs;
     this.#dbLatencyMs = timing.dbLatencyMs;
-    this.#confirmGuard = secret && new SignatureGuard(secret);
-    this.#webhookGuard = secret && new SignatureGuard(secret);
+    this.#verifier = verifier;
+    // A REST-verifying merchant checks signatures with PortOne's SDK, as the V2 merchants it stands for do.
+    const guard = (): SignatureChecker | undefined =>
+      secret && (verifier ? new SdkSignatureGuard(secret) : new SignatureGuard(secret));
+    this.#confirmGuard = guard();
+    this.#webhookGuard = guard();
     this.#adminGuard = adminToken === null ? undefined : new AdminGuard(adminToken);
     this.routes = new Map<string, Route[]>([
       ['/confirm', [{ method: 'POST', admin: false, handle: (req, res) => this.#confirm(req, res) }]],
@@ -243,7 +273,7 @@ class MerchantApp {
     // With a secret, every confirm must be signed, whatever its body looks like: checking only V2-shaped bodies
     // would let anyone take stock with an unsigned V1-shaped one.
     if (this.#confirmGuard) {
-      const check = this.#confirmGuard.check(text, req.headers);
+      const check = await this.#confirmGuard.checkAsync(text, req.headers);
       if (!check.ok) return { status: 401, dialect: parsed.dialect, merchantUid: parsed.merchantUid, reason: check.reason };
       if (!check.firstDelivery) {
         return { status: 401, dialect: parsed.dialect, merchantUid: parsed.merchantUid, reason: 'replayed webhook-id: this confirm was already received' };
@@ -251,7 +281,16 @@ class MerchantApp {
     }
     const valid = validateConfirm(body as JsonObject, parsed);
     if (typeof valid === 'string') return this.#malformed(parsed.dialect, parsed.merchantUid, valid);
-    const outcome = await this.#shop.confirm(valid.merchantUid, valid.amount);
+    const ref: PaymentRef = parsed.dialect === 'v1'
+      ? { api: 'v1', impUid: parsed.impUid! }
+      : { api: 'v2', paymentId: valid.merchantUid, transactionId: parsed.transactionId! };
+    const expected = this.#shop.expectedAmount(valid.merchantUid);
+    // Look the payment up before touching stock; an unknown order is refused by the shop without asking.
+    if (this.#verifier && this.#flaw !== 'trusting' && expected !== null) {
+      const check = await this.#verifier.checkConfirm({ ref, merchantUid: valid.merchantUid }, expected);
+      if (!check.ok) return { status: check.status, dialect: parsed.dialect, merchantUid: valid.merchantUid, reason: check.reason };
+    }
+    const outcome = await this.#shop.confirm(valid.merchantUid, valid.amount, ref);
     return { ...outcome, dialect: parsed.dialect, merchantUid: valid.merchantUid };
   }
 
@@ -329,11 +368,12 @@ class MerchantApp {
 
     // Whatever its shape: an unsigned V1-shaped notice must not release stock when notices are signed.
     if (this.#webhookGuard) {
-      const check = this.#webhookGuard.check(text, req.headers);
+      const check = await this.#webhookGuard.checkAsync(text, req.headers);
       if (!check.ok) return sendJson(res, 401, { error: check.reason });
       // Standard Webhooks retries reuse the id: acknowledge the repeat without applying it twice.
       if (!check.firstDelivery) return sendJson(res, 200, {});
     }
+    if (this.#verifier) return this.#verifiedNotice(body, res, this.#verifier);
 
     if (typeof body.type === 'string' && isJsonObject(body.data)) {
       const paymentId = body.data.paymentId;
@@ -352,6 +392,41 @@ class MerchantApp {
     if (isPaymentStatus(status)) this.#shop.applyPaymentStatus(merchantUid, status);
     sendJson(res, 200, {});
   }
+
+  /**
+   * A REST-verifying merchant reads only the payment's id from a notice and asks the gateway what happened:
+   * a notice body can be forged as easily as a confirm.
+   */
+  async #verifiedNotice(body: JsonObject, res: ServerResponse, verifier: PaymentVerifier): Promise<void> {
+    const ref = noticeRef(body);
+    if (typeof ref === 'string') return sendJson(res, 400, { error: ref });
+    let facts: NoticeFacts | null;
+    try {
+      facts = await verifier.noticeFacts(ref);
+    } catch (error) {
+      if (!(error instanceof LookupError)) throw error;
+      // Not 2xx: the gateway delivers the notice again later, when the lookup may work.
+      return sendJson(res, 503, { error: `could not look the payment up: ${error.message}` });
+    }
+    if (facts === null) return sendJson(res, 404, { error: 'the gateway has no such payment; nothing changed' });
+    if (facts.fate !== 'pending') this.#shop.applyPaymentStatus(facts.merchantUid, facts.fate, facts.ref);
+    sendJson(res, 200, {});
+  }
+}
+
+/** The payment a notice names: V1 `imp_uid`, V2 `data.paymentId` (2024-04-25) or `payment_id` (2024-01-01). */
+function noticeRef(body: JsonObject): PaymentRef | string {
+  const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
+  if (typeof body.type === 'string' && isJsonObject(body.data)) {
+    const paymentId = text(body.data.paymentId);
+    if (paymentId === null) return 'data.paymentId must be a non-empty string';
+    return { api: 'v2', paymentId, transactionId: text(body.data.transactionId) ?? '' };
+  }
+  const flatPaymentId = text(body.payment_id);
+  if (flatPaymentId !== null) return { api: 'v2', paymentId: flatPaymentId, transactionId: text(body.tx_id) ?? '' };
+  const impUid = text(body.imp_uid);
+  if (impUid === null) return 'a V1 notice needs imp_uid: the merchant looks the payment up by it';
+  return { api: 'v1', impUid };
 }
 
 // A Map, not an object literal: a webhook type such as "constructor" must not find anything.
@@ -479,13 +554,28 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
   const stock = requireWholeNumber(options.stock ?? DEFAULT_STOCK, 'stock', 0);
   const price = requireWholeNumber(options.price ?? DEFAULT_PRICE, 'price', 0);
   const flaw = options.flaw === undefined ? undefined : parseFlaw(options.flaw);
-  const holdMs = options.holdMs === undefined ? undefined : requireMilliseconds(options.holdMs, 'holdMs');
+  const verify = options.verify ?? null;
+  if (verify !== null && verify !== 'rest') throw new UsageError(`verify: "${String(verify)}" is not a way to verify; use 'rest'`);
+  if (verify !== null && options.gateway === undefined) {
+    throw new UsageError('verify rest looks payments up at the gateway: give its URL (--gateway http://127.0.0.1:4000)');
+  }
+  if (flaw !== undefined && REST_FLAWS.includes(flaw) && verify === null) {
+    throw new UsageError(`--flaw ${flaw} is a merchant that looks payments up, badly: give --verify rest --gateway <url>`);
+  }
+  const gatewayUrl = options.gateway === undefined ? null : parseHttpUrl(options.gateway.url, '--gateway').href.replace(/\/$/, '');
+  const holdMs = options.holdMs === undefined
+    ? (verify === null ? undefined : DEFAULT_VERIFY_HOLD_MS)
+    : requireMilliseconds(options.holdMs, 'holdMs');
   const dbLatencyMs = requireMilliseconds(options.dbLatencyMs ?? DEFAULT_DB_LATENCY_MS, 'dbLatencyMs');
   const slowDelayMs = requireMilliseconds(options.slowDelayMs ?? DEFAULT_SLOW_DELAY_MS, 'slowDelayMs');
   const maxOrders = requireWholeNumber(options.maxOrders ?? DEFAULT_MAX_ORDERS, 'maxOrders', 1);
   const adminToken = options.adminToken === undefined ? null : checkAdminToken(options.adminToken);
-  const shop = new Shop({ stock, price, flaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs, maxOrders });
-  const app = new MerchantApp(shop, flaw, options.secret, adminToken, { dbLatencyMs, slowDelayMs });
+  const verifier = verify === null || gatewayUrl === null ? undefined : new PaymentVerifier({ ...options.gateway, url: gatewayUrl });
+  const shop = new Shop({
+    stock, price, flaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs, maxOrders,
+    checkFate: verifier && ((ref) => verifier.fate(ref)),
+  });
+  const app = new MerchantApp(shop, flaw, options.secret, adminToken, verifier, { dbLatencyMs, slowDelayMs });
   const server = createServer(app.handle);
   const address = await listen(server, host, port, LISTEN_BACKLOG);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
@@ -495,7 +585,10 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
     closing ??= new Promise<void>((resolve) => {
       app.close();
       shop.close();
-      server.close(() => resolve());
+      server.close(() => {
+        if (verifier) verifier.close().then(() => resolve(), () => resolve());
+        else resolve();
+      });
       server.closeAllConnections();
     });
     return closing;
@@ -511,6 +604,9 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
     flaw,
     adminToken,
     adminHeaders: adminToken === null ? {} : adminHeaders(adminToken),
+    holdMs: holdMs ?? null,
+    verify,
+    gatewayUrl,
     events: app.events,
     stock: () => shop.stock,
     reset: (value) => shop.reset(value === undefined ? undefined : requireWholeNumber(value, 'stock', 0)),

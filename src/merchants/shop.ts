@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Flaw } from './flaws.js';
 import { abortableByAll } from '../util/abort.js';
+import { samePayment, type PaymentFate, type PaymentRef } from './verify.js';
 
 export interface ShopConfig {
   stock: number;
@@ -10,6 +11,11 @@ export interface ShopConfig {
   holdMs: number | undefined;
   dbLatencyMs: number;
   maxOrders: number;
+  /**
+   * Asks the gateway what became of the payment holding a reservation whose hold ran out (a REST-verifying
+   * merchant); without it the reservation simply lapses. A rejection (gateway unreachable) asks again later.
+   */
+  checkFate?: ((ref: PaymentRef) => Promise<PaymentFate>) | undefined;
 }
 
 /** The merchant's answer to one confirm: 200 goes on, any other status refuses with `reason`. */
@@ -50,6 +56,8 @@ interface Order {
   /** Units this order holds out of stock now; the `double` flaw can make it more than `quantity`. */
   heldUnits: number;
   holdTimer: NodeJS.Timeout | undefined;
+  /** The payment that took the stock, when the confirm named one. */
+  payment: PaymentRef | undefined;
 }
 
 const SOLD_OUT = 'sold out';
@@ -99,7 +107,14 @@ export class Shop {
    * Decides one confirm. Synchronous for every merchant but `race`, so the stock check and the take happen
    * with nothing in between: in the one JS thread, no other confirm can run between the read and the write.
    */
-  confirm(merchantUid: string, amount: number | null): ConfirmOutcome | Promise<ConfirmOutcome> {
+  /** The amount an order must be paid with: its own, the list price for a new open order, or null if unknown. */
+  expectedAmount(merchantUid: string): number | null {
+    const order = this.#orders.get(merchantUid);
+    if (order) return order.amount;
+    return this.#config.openOrders ? this.#config.price : null;
+  }
+
+  confirm(merchantUid: string, amount: number | null, payment?: PaymentRef): ConfirmOutcome | Promise<ConfirmOutcome> {
     const { flaw } = this.#config;
     let order = this.#orders.get(merchantUid);
     if (!order) {
@@ -127,12 +142,20 @@ export class Shop {
       case 'released':
         break;
     }
+    if (payment !== undefined && order.state !== 'reserved' && order.state !== 'paid') order.payment = payment;
     return flaw === 'race' ? this.#takeWithDatabaseGap(order) : this.#take(order);
   }
 
-  applyPaymentStatus(merchantUid: string, status: PaymentStatus): void {
+  /**
+   * What a notice reports. With `payment`, only the attempt that holds the order's stock counts: a second,
+   * failed attempt at an order must not give back the stock of the first, paid one.
+   */
+  applyPaymentStatus(merchantUid: string, status: PaymentStatus, payment?: PaymentRef): void {
     const order = this.#orders.get(merchantUid);
     if (!order) return;
+    if (payment !== undefined && order.payment !== undefined && !samePayment(order.payment, payment)) return;
+    // The `no-release` merchant forgets that a confirmed payment can still fail.
+    if (status === 'failed' && this.#config.flaw === 'no-release') return;
     switch (status) {
       case 'paid':
         // A paid notice for a reservation that already lapsed changes nothing: its unit went back to stock.
@@ -165,7 +188,7 @@ export class Shop {
   /** Null when the order book is full: a merchant under attack refuses new orders rather than run out of memory. */
   #addOrder(merchantUid: string, amount: number, quantity: number): Order | null {
     if (this.#orderList.length >= this.#config.maxOrders) return null;
-    const order: Order = { merchantUid, amount, quantity, state: 'open', heldUnits: 0, holdTimer: undefined };
+    const order: Order = { merchantUid, amount, quantity, state: 'open', heldUnits: 0, holdTimer: undefined, payment: undefined };
     this.#orders.set(merchantUid, order);
     this.#orderList.push(order);
     return order;
@@ -202,9 +225,31 @@ export class Shop {
     if (holdMs === undefined) return;
     clearTimeout(order.holdTimer);
     // V1 sends no notice when a payment fails, so an unpaid reservation must lapse on its own.
-    order.holdTimer = setTimeout(() => {
-      if (order.state === 'reserved') this.#release(order);
-    }, holdMs).unref();
+    order.holdTimer = setTimeout(() => this.#holdExpired(order, holdMs), holdMs).unref();
+  }
+
+  /**
+   * A merchant that can look the payment up settles the reservation by what the gateway says, and asks again
+   * while it is undecided: a payment still `ready` may yet be charged, so its unit must not be sold twice.
+   */
+  #holdExpired(order: Order, holdMs: number): void {
+    if (order.state !== 'reserved') return;
+    if (this.#config.flaw === 'no-release') return;
+    const { checkFate } = this.#config;
+    const ref = order.payment;
+    if (checkFate === undefined || ref === undefined) {
+      this.#release(order);
+      return;
+    }
+    const again = (): void => {
+      if (this.#closing.signal.aborted || order.state !== 'reserved' || order.payment !== ref) return;
+      order.holdTimer = setTimeout(() => this.#holdExpired(order, holdMs), holdMs).unref();
+    };
+    checkFate(ref).then((fate) => {
+      if (order.state !== 'reserved' || order.payment !== ref) return;
+      if (fate === 'pending') again();
+      else this.applyPaymentStatus(order.merchantUid, fate, ref);
+    }, again);
   }
 
   /** Gives an order's units back to stock; the `leak` flaw is a merchant that never does. */

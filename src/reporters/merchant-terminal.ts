@@ -27,6 +27,9 @@ export interface MerchantStartedLine {
   signatures: string | null;
   /** The token /reset and /orders need: in full when it was generated, masked when the user gave it; null when open. */
   adminToken: string | null;
+  /** 'rest' when every confirm and notice is looked up at `gateway`. */
+  verify: 'rest' | null;
+  gateway: string | null;
 }
 
 export interface MerchantConfirmLine extends MerchantConfirmEvent {
@@ -65,6 +68,8 @@ export function startedLine(merchant: RunningMerchant, settings: MerchantSetting
     holdMs: settings.holdMs,
     signatures: settings.maskedSecret,
     adminToken: settings.adminToken,
+    verify: merchant.verify,
+    gateway: merchant.gatewayUrl,
   };
 }
 
@@ -77,7 +82,12 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
     : `created with POST ${line.ordersUrl} {merchant_uid, amount, quantity}`;
   const hold = line.holdMs === null
     ? 'none: a reservation lasts until a failed/cancelled webhook'
-    : `${formatMs(line.holdMs)}: unpaid reservations come back after it`;
+    : line.verify === null
+      ? `${formatMs(line.holdMs)}: unpaid reservations come back after it`
+      : `${formatMs(line.holdMs)}: then an unpaid reservation is looked up, given back if failed/cancelled, asked again if still ready`;
+  const verify = line.verify === null || line.gateway === null
+    ? 'off: the confirm body is taken as it comes'
+    : `every confirm and notice is looked up at ${line.gateway} (V1 REST API; V2 through @portone/server-sdk)`;
   const signing = line.signatures === null ? 'off' : `every confirm call and webhook must be signed, whatever its shape (${line.signatures})`;
   const admin = line.adminToken === null
     ? 'open: /reset and /orders need no token'
@@ -88,6 +98,7 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
     ['orders', orders],
     ['hold', hold],
     ['signing', signing],
+    ['verify', verify],
     ['admin', admin],
     ['', ''],
     ['confirm', line.confirmUrl],
