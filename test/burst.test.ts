@@ -278,7 +278,8 @@ test('a merchant killed mid-burst is measured and classified, not a crash', asyn
   assert.equal(report.counts.accepted + report.counts.errors + report.counts.refused + report.counts.timeouts, 5000);
   assert.ok(report.counts.errors > 0);
   assert.ok(report.selfCheck.warnings.some((warning) => warning.code === 'target-down'));
-  assert.deepEqual(problemKinds(report), ['undersell']);
+  // The connections it dropped and refused are its errors, besides the sale they cost.
+  assert.deepEqual(problemKinds(report), ['undersell', 'errors']);
 });
 
 test('shard reports of one run merge into one report and verdict', async (t) => {

@@ -219,8 +219,9 @@ test('a target that dies mid-burst is classified, and the run ends with a report
   assert.ok((report.errorKinds.refused ?? 0) >= 300, 'the rest found nothing listening');
   assert.ok(report.selfCheck.warnings.some((warning) => warning.code === 'target-down'));
   assert.ok(report.timing.durationMs < 1500, 'no waiting for timeouts once the target is gone');
-  assert.deepEqual(report.verdict.problems.map((problem) => problem.kind), ['undersell']);
+  assert.deepEqual(report.verdict.problems.map((problem) => problem.kind), ['undersell', 'errors']);
   assert.equal(report.verdict.problems[0]!.causes!.connectionErrors, 351);
+  assert.equal(report.verdict.problems[1]!.count, 351);
 });
 
 test('nothing listening and garbage answers are connection errors, never a crash', async (t) => {

@@ -41,6 +41,7 @@ interface BurstFlags {
   stockUrl?: string;
   hookHeader?: string[];
   p99Budget: string;
+  maxErrorRate: string;
   fairnessWindow: string;
   json?: string;
   html?: string;
@@ -76,6 +77,7 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     stockUrl: flags.stockUrl,
     hookHeaders: Object.fromEntries((flags.hookHeader ?? []).map((text) => parseHeader(text, '--hook-header'))),
     p99BudgetMs: parseDuration(flags.p99Budget, '--p99-budget'),
+    maxErrorRate: parseFraction(flags.maxErrorRate, '--max-error-rate'),
     fairnessWindowMs: parseDuration(flags.fairnessWindow, '--fairness-window'),
     workers: parseWholeNumber(flags.workers, '--workers', 1),
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
@@ -151,6 +153,7 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('--stock-url <url>', 'GET the remaining stock before and after (a number or {"stock": n})')
     .option('--hook-header <name: value>', 'header for the order, reset and stock calls, e.g. the merchant\'s admin token (repeatable)', collect)
     .option('--p99-budget <duration>', 'p99 latency above this is a problem', '1s')
+    .option('--max-error-rate <fraction>', 'share of requests that may get 5xx, a reset or invalid HTTP and still pass, e.g. 0.01 or 1%', '0')
     .option('--fairness-window <duration>', 'a refusal and a later acceptance closer than this count as simultaneous', '1ms')
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
     .option('--html <file>', 'write the report as one self-contained HTML page (charts, verdict, run facts)')

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { DIALECTS, parseDialect } from '../protocol/index.js';
 import { CheckRunner, selectCases, type CheckOptions, type CheckResult, type MerchantHookUrls } from '../contract/index.js';
 import { readScenarioFile, scenarioCheckOptions } from '../scenario/index.js';
-import { parseWholeNumber } from '../util/numbers.js';
+import { parseFraction, parseWholeNumber } from '../util/numbers.js';
 import { parseHeader } from '../load/index.js';
 import { attachCheckTerminal, formatCaseList } from '../reporters/check-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
@@ -30,6 +30,7 @@ interface CheckFlags {
   bail?: boolean;
   strict?: boolean;
   p99Budget?: string;
+  maxErrorRate?: string;
   timeout?: string;
   reporter: string[];
   out: string[];
@@ -144,6 +145,7 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
     product,
     timeoutMs: flags.timeout === undefined ? base.timeoutMs : parseDuration(flags.timeout, '--timeout'),
     p99BudgetMs: flags.p99Budget === undefined ? base.p99BudgetMs : parseDuration(flags.p99Budget, '--p99-budget'),
+    maxErrorRate: flags.maxErrorRate === undefined ? base.maxErrorRate : parseFraction(flags.maxErrorRate, '--max-error-rate'),
     strict: flags.strict ?? base.strict,
     grep: parsePattern(flags.grep, '--grep'),
     skip: parsePattern(flags.skip, '--skip'),
@@ -202,6 +204,7 @@ export const registerCheck: RegisterCommand = (program, context) => {
     .option('--bail', 'stop at the first failed case')
     .option('--strict', 'count warnings (a refusal without a reason) as failures')
     .option('--p99-budget <duration>', 'case 8 fails above this p99 (default: 1s)')
+    .option('--max-error-rate <fraction>', 'cases 8 and 9: share of confirms that may get 5xx, a reset or invalid HTTP (default: 0)')
     .option('--timeout <duration>', "the gateway's wait for each answer (default: 5s; the developer docs say 10s)")
     .addOption(new Option('--reporter <name>', `${REPORTERS.join(', ')}; repeatable`).argParser(collect).default([], 'cli'))
     .addOption(

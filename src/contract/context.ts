@@ -16,6 +16,7 @@ export interface CheckSetup {
   product: CheckProduct;
   strict: boolean;
   p99BudgetMs: number;
+  maxErrorRate: number;
   releaseBudgetMs: number;
   load: LoadSettings;
   burst: BurstSettings;

@@ -66,6 +66,11 @@ function positive(value: number, what: string): number {
   throw new UsageError(`${what}: ${value} must be more than 0`);
 }
 
+function fraction(value: number, what: string): number {
+  if (Number.isFinite(value) && value >= 0 && value <= 1) return value;
+  throw new UsageError(`${what}: ${value} is not a fraction between 0 and 1 (e.g. 0.01 or 1%)`);
+}
+
 function wholeNumber(value: number, what: string, min: number): number {
   if (Number.isSafeInteger(value) && value >= min) return value;
   throw new UsageError(`${what}: ${value} is not a whole number of ${min} or more`);
@@ -99,6 +104,7 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     },
     strict: options.strict ?? false,
     p99BudgetMs: positive(options.p99BudgetMs ?? CHECK_DEFAULTS.p99BudgetMs, 'p99 budget'),
+    maxErrorRate: fraction(options.maxErrorRate ?? 0, 'max error rate'),
     releaseBudgetMs: positive(options.releaseBudgetMs ?? CHECK_DEFAULTS.releaseBudgetMs, 'release budget'),
     load: {
       connections: wholeNumber(options.load?.connections ?? CHECK_DEFAULTS.load.connections, 'latency-under-load connections', 1),

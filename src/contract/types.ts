@@ -124,6 +124,8 @@ export interface CheckOptions {
   strict?: boolean;
   /** Case 8 fails when p99 latency is above this; default 1 s. */
   p99BudgetMs?: number;
+  /** Cases 8 and 9: the share of confirms (0..1) that may meet a merchant error (5xx, reset, invalid HTTP); default 0. */
+  maxErrorRate?: number;
   /** Case 10 fails when a failed payment's stock is not back within this; default 2 s. */
   releaseBudgetMs?: number;
   load?: Partial<LoadSettings>;

@@ -1,7 +1,7 @@
 import { UsageError } from '../util/errors.js';
 import { countInversions, inversionExamples } from '../oracle/fairness.js';
-import { EXAMPLE_KEYS, EXAMPLES_PER_FINDING, emptyExamples } from '../oracle/stock-oracle.js';
-import type { StockTally } from '../oracle/stock-oracle.js';
+import { EXAMPLE_KEYS, EXAMPLES_PER_FINDING, emptyErrorTally, emptyExamples } from '../oracle/stock-oracle.js';
+import type { ErrorTally, StockTally } from '../oracle/stock-oracle.js';
 import { decodeLatencyHistogram, bucketsFromReport, newLatencyHistogram, summarizeLatency } from './latency.js';
 import { MerchantUidTemplate, sliceOf, wholeRun } from './schedule.js';
 import { decodeTimeline, judgeReport } from './summarize.js';
@@ -22,6 +22,7 @@ const SHARED_CONFIG = [
   'duplicates',
   'timeoutMs',
   'p99BudgetMs',
+  'maxErrorRate',
   'fairnessWindowMs',
 ] as const;
 
@@ -35,6 +36,18 @@ function addInto(target: Record<string, number>, source: Record<string, number>)
 
 function present(values: Array<number | null>): number[] {
   return values.filter((value): value is number => value !== null);
+}
+
+function mergeErrors(all: ErrorTally[]): ErrorTally {
+  const noAnswer: Record<string, number> = {};
+  for (const errors of all) addInto(noAnswer, errors.noAnswer);
+  return {
+    requests: sum(all.map((errors) => errors.requests)),
+    serverErrors: sum(all.map((errors) => errors.serverErrors)),
+    noAnswer,
+    strayAnswers: sum(all.map((errors) => errors.strayAnswers)),
+    examples: all.flatMap((errors) => errors.examples).slice(0, EXAMPLES_PER_FINDING),
+  };
 }
 
 function checkSameRun(reports: BurstReport[]): void {
@@ -157,7 +170,7 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
   }
   const tallies = reports.map((report) => report.tally);
   const probe = mergeProbe(reports);
-  const tally: StockTally = {
+  const tally: StockTally & { errors: ErrorTally } = {
     buyers: sum(tallies.map((t) => t.buyers)),
     stock: config.stock,
     accepted: sum(tallies.map((t) => t.accepted)),
@@ -181,6 +194,7 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
     payments: null,
     interrupted: tallies.some((t) => t.interrupted),
     missingShards,
+    errors: mergeErrors(tallies.map((t) => t.errors ?? emptyErrorTally())),
     examples,
   };
 

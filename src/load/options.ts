@@ -41,6 +41,8 @@ export interface BurstOptions {
   /** Sent with every set-up call (reset, stock probe, orders), e.g. the sample merchant's admin token; never reported. */
   hookHeaders?: Record<string, string> | undefined;
   p99BudgetMs?: number | undefined;
+  /** Share of requests (0..1) that may meet a merchant error (5xx, reset, invalid HTTP) and still pass; default 0. */
+  maxErrorRate?: number | undefined;
   /** Arrivals closer than this are treated as simultaneous when judging fairness. */
   fairnessWindowMs?: number | undefined;
   workers?: number | undefined;
@@ -91,6 +93,7 @@ export interface BurstPlan {
   stockUrl: string | null;
   hookHeaders: Record<string, string>;
   p99BudgetMs: number;
+  maxErrorRate: number;
   fairnessWindowMs: number;
   workers: number;
   shard: ShardSpec | null;
@@ -210,6 +213,10 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     throw new UsageError(`--stranded-wait: ${strandedWaitMs} is not a duration; use e.g. 5s, or 0 to close at the timeout`);
   }
   const p99BudgetMs = requireDuration(options.p99BudgetMs ?? DEFAULT_P99_BUDGET_MS, '--p99-budget', 1);
+  const maxErrorRate = options.maxErrorRate ?? 0;
+  if (!Number.isFinite(maxErrorRate) || maxErrorRate < 0 || maxErrorRate > 1) {
+    throw new UsageError(`--max-error-rate: ${maxErrorRate} is not a fraction between 0 and 1 (e.g. 0.01 or 1%)`);
+  }
   const fairnessWindowMs = options.fairnessWindowMs ?? DEFAULT_FAIRNESS_WINDOW_MS;
   if (!Number.isFinite(fairnessWindowMs) || fairnessWindowMs < 0) {
     throw new UsageError(`--fairness-window: ${fairnessWindowMs} is not a duration; use e.g. 1ms`);
@@ -263,6 +270,7 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
       Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, '--hook-header')),
     ),
     p99BudgetMs,
+    maxErrorRate,
     fairnessWindowMs,
     workers,
     shard,

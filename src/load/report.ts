@@ -1,5 +1,5 @@
 import type { Dialect } from '../protocol/dialects.js';
-import type { StockTally, Verdict } from '../oracle/stock-oracle.js';
+import type { ErrorTally, StockTally, Verdict } from '../oracle/stock-oracle.js';
 import type { ArrivalMode } from './schedule.js';
 import type { ShardSpec } from './options.js';
 
@@ -82,6 +82,8 @@ export interface BurstReportConfig {
   timeoutMs: number;
   strandedWaitMs: number;
   p99BudgetMs: number;
+  /** --max-error-rate: the share of requests that may meet a merchant error (schemaVersion 2). */
+  maxErrorRate: number;
   fairnessWindowMs: number;
   workers: number;
   shard: ShardSpec | null;
@@ -266,7 +268,8 @@ export interface BurstReport {
     /** Sharded paced runs: each buyer's state and time, deflated and base64, so merge can count inversions exactly. */
     timeline: string | null;
   } | null;
-  tally: StockTally;
+  /** Always has `errors` (schemaVersion 2); the oracle also judges tallies made without it. */
+  tally: StockTally & { errors: ErrorTally };
   transport: {
     connections: number;
     connectionsOpened: number;

@@ -3,8 +3,8 @@ import { decide } from '../protocol/decision.js';
 import { isV2 } from '../protocol/dialects.js';
 import { formatMs } from '../util/duration.js';
 import { ArrivalState, countAcceptedAfterRefusal, countInversions, inversionExamples } from '../oracle/fairness.js';
-import { EXAMPLES_PER_FINDING, emptyExamples, judgeStock } from '../oracle/stock-oracle.js';
-import type { StockTally, TallyExamples } from '../oracle/stock-oracle.js';
+import { EXAMPLES_PER_FINDING, emptyErrorTally, emptyExamples, judgeStock } from '../oracle/stock-oracle.js';
+import type { ErrorTally, StockTally, TallyExamples } from '../oracle/stock-oracle.js';
 import type { BurstPlan } from './options.js';
 import type { SliceMeasurements } from './engine.js';
 import { Flag, OVERFLOW_REASON, Outcome, OutcomeStore, noAnswerKindOf } from './outcomes.js';
@@ -171,6 +171,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
   let stranded = 0;
   let httpAnswers = 0;
   let lastAnswerMs = Number.NEGATIVE_INFINITY;
+  const errors: ErrorTally = { ...emptyErrorTally(), strayAnswers: measurements.strayAnswers };
   const answeredAt = (request: number): number => {
     const startMs = paced ? Math.min(arrays.sentAtMs[request]!, arrival.atMs(store.globalBuyer(request))) : arrays.sentAtMs[request]!;
     return startMs + arrays.latencyMs[request]!;
@@ -210,6 +211,11 @@ export function summarizeRun(facts: RunFacts): BurstReport {
       if (at > lastAnswerMs) lastAnswerMs = at;
       if (outcome === Outcome.Accepted) latestAccepted.offer(at, request);
     }
+    if (outcome !== Outcome.NotSent && outcome !== Outcome.Aborted) errors.requests++;
+    if (outcome === Outcome.Refused && arrays.status[request]! >= 500) {
+      errors.serverErrors++;
+      pushExample(errors.examples, () => uidOf(request));
+    }
     if (outcome === Outcome.Refused) {
       const reason = arrays.detail[request]!;
       reasonCounts[reason]!++;
@@ -223,6 +229,11 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     if (outcome === Outcome.ConnectionError) {
       const kind = noAnswerKindOf(arrays.detail[request]!);
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+      // 'other' is this machine's limits (EMFILE...), the local-errors warning's, not the merchant's.
+      if (kind !== 'other') {
+        errors.noAnswer[kind] = (errors.noAnswer[kind] ?? 0) + 1;
+        pushExample(errors.examples, () => uidOf(request));
+      }
       timeline.settled('error', Number.isNaN(sentAt) ? unsentErrorAtMs : answeredAt(request), { errorKind: kind });
     } else if (outcome === Outcome.Accepted || outcome === Outcome.Refused || outcome === Outcome.Timeout) {
       const kind = outcome === Outcome.Accepted ? 'accepted' : outcome === Outcome.Refused ? 'refused' : 'timeout';
@@ -299,7 +310,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
   const latency = summarizeLatency(histogram, buckets);
   const probe = facts.stock.probe;
   const payments = facts.payments ?? null;
-  const tally: StockTally = {
+  const tally: StockTally & { errors: ErrorTally } = {
     buyers: store.slice.count,
     stock: facts.stock.stock,
     accepted: acceptedBuyers,
@@ -320,6 +331,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     },
     interrupted: measurements.interrupted,
     missingShards: [],
+    errors,
     examples,
   };
   const verdict = judgeReport(plan, tally);
@@ -411,8 +423,16 @@ export function summarizeRun(facts: RunFacts): BurstReport {
  * One shard sees only its slice of the buyers, so it cannot tell oversell or undersell: its verdict covers
  * what it can judge alone and is marked partial until `merge` puts the shards together.
  */
-export function judgeReport(plan: Pick<BurstPlan, 'p99BudgetMs' | 'timeoutMs' | 'duplicates' | 'shard'>, tally: StockTally): BurstReport['verdict'] {
-  const options = { p99BudgetMs: plan.p99BudgetMs, timeoutMs: plan.timeoutMs, duplicatesSent: plan.duplicates > 0 };
+export function judgeReport(
+  plan: Pick<BurstPlan, 'p99BudgetMs' | 'timeoutMs' | 'duplicates' | 'shard' | 'maxErrorRate'>,
+  tally: StockTally,
+): BurstReport['verdict'] {
+  const options = {
+    p99BudgetMs: plan.p99BudgetMs,
+    timeoutMs: plan.timeoutMs,
+    duplicatesSent: plan.duplicates > 0,
+    maxErrorRate: plan.maxErrorRate,
+  };
   if (!plan.shard) return { ...judgeStock(tally, options), partial: false };
   return { ...judgeStock(tally, { ...options, stockChecks: false }), partial: true };
 }
@@ -435,6 +455,7 @@ export function reportConfig(plan: BurstPlan, stock: number, connections: number
     timeoutMs: plan.timeoutMs,
     strandedWaitMs: plan.strandedWaitMs,
     p99BudgetMs: plan.p99BudgetMs,
+    maxErrorRate: plan.maxErrorRate,
     fairnessWindowMs: plan.fairnessWindowMs,
     workers: plan.workers,
     shard: plan.shard,

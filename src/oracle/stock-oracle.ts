@@ -19,6 +19,7 @@ export const PROBLEM_KINDS = [
   'interrupted',
   'missing-shards',
   'unknown-orders',
+  'errors',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
@@ -91,6 +92,31 @@ export interface PaymentTally {
   declinedExamples: string[];
 }
 
+/**
+ * The merchant's errors, per request: the `errors` problem. Timeouts are not here (they are `slow`'s), nor
+ * failures of this machine's own (EMFILE...: the `local-errors` warning).
+ */
+export interface ErrorTally {
+  /** Requests the error rate is taken over: every one sent, or found the target down. */
+  requests: number;
+  /** Answered in time with a 5xx status. */
+  serverErrors: number;
+  /** Got no valid answer, by kind: reset, refused, invalid-http, body-too-large, tls, dns. */
+  noAnswer: Record<string, number>;
+  /** Answers that came with no request in flight (each closed its connection). */
+  strayAnswers: number;
+  /** A few merchant_uids of requests that met an error. */
+  examples: string[];
+}
+
+export function emptyErrorTally(): ErrorTally {
+  return { requests: 0, serverErrors: 0, noAnswer: {}, strayAnswers: 0, examples: [] };
+}
+
+export function errorCount(errors: ErrorTally): number {
+  return errors.serverErrors + Object.values(errors.noAnswer).reduce((sum, count) => sum + count, 0) + errors.strayAnswers;
+}
+
 /** Everything the verdict needs. Counts are additive across shards. */
 export interface StockTally {
   /** Distinct buyers the verdict covers. */
@@ -119,6 +145,8 @@ export interface StockTally {
   interrupted: boolean;
   /** Shards of the run that no report was given for. */
   missingShards: number[];
+  /** 5xx, dropped connections, invalid HTTP, stray answers (schemaVersion 2; absent, nothing is judged). */
+  errors?: ErrorTally;
   examples: TallyExamples;
 }
 
@@ -132,6 +160,8 @@ export interface JudgeOptions {
    * stock probe can only be judged once all shards are merged.
    */
   stockChecks?: boolean;
+  /** The share of requests (0..1) that may meet a merchant error before `errors` fails the verdict; default 0. */
+  maxErrorRate?: number;
 }
 
 export interface Problem {
@@ -250,6 +280,9 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   } else if (options.duplicatesSent) {
     notes.push('double-take not checked: give --stock-url so stock can be compared before and after the run');
   }
+  const errors = errorFindings(tally.errors ?? emptyErrorTally(), options.maxErrorRate ?? 0);
+  if (errors.problem) problems.push(errors.problem);
+  if (errors.note) notes.push(errors.note);
   const p99 = tally.latencyP99Ms;
   const p99IsTimeout = p99 !== null && tally.timeouts > 0 && p99 >= options.timeoutMs;
   if (p99 !== null && (p99 > options.p99BudgetMs || p99IsTimeout)) {
@@ -293,6 +326,45 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   }
   const pass = problems.length === 0;
   return { pass, summary: summarize(pass, tally, problems, stockChecks), problems, notes };
+}
+
+function percent(rate: number): string {
+  const value = rate * 100;
+  return `${value >= 10 || Number.isInteger(value) ? value.toFixed(0) : value.toPrecision(2)}%`;
+}
+
+/** "500 ×3, reset ×2, stray answer ×1": each kind of error the merchant made, most frequent first. */
+export function errorMix(errors: ErrorTally): string {
+  const entries: Array<[string, number]> = [['5xx', errors.serverErrors], ...Object.entries(errors.noAnswer), ['stray answer', errors.strayAnswers]];
+  return entries
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, count]) => `${kind} ×${count}`)
+    .join(', ');
+}
+
+/**
+ * 5xx, dropped connections and garbage fail the verdict even when the stock came out right: a merchant that
+ * answers 500 to half its buyers once the stock is gone is still broken. `maxErrorRate` tolerates a share.
+ */
+export function errorFindings(errors: ErrorTally, maxErrorRate: number): { problem: Problem | null; note: string | null } {
+  const count = errorCount(errors);
+  if (count === 0) return { problem: null, note: null };
+  const rate = count / Math.max(1, errors.requests);
+  const share = `${plural(count, 'error')} in ${plural(errors.requests, 'request')} (${percent(rate)}: ${errorMix(errors)})`;
+  if (rate <= maxErrorRate) {
+    return { problem: null, note: `${share} tolerated: --max-error-rate is ${percent(maxErrorRate)}` };
+  }
+  const allowed = maxErrorRate > 0 ? `, over the ${percent(maxErrorRate)} --max-error-rate allows` : '';
+  return {
+    problem: {
+      kind: 'errors',
+      count,
+      message: `${share}${allowed}: each is a failed payment the gateway blames on the merchant`,
+      examples: errors.examples.slice(0, EXAMPLES_PER_FINDING),
+    },
+    note: null,
+  };
 }
 
 /** Paid payments over the stock, or more 200s than the stock and the units declines gave back explain. */

@@ -7,6 +7,7 @@ import { UsageError } from '../../util/errors.js';
 import { refusalDetail, saysUnknownOrder, UNKNOWN_ORDER_FIX } from '../../protocol/index.js';
 import { isLoopbackTarget, outcome, type CaseContext, type CheckSetup, type ContractCase } from '../context.js';
 import { HookError } from '../hooks.js';
+import { emptyErrorTally, errorFindings } from '../../oracle/stock-oracle.js';
 
 /**
  * Under load every confirm is accepted, so the load runs the path that writes (the slow one in most shops)
@@ -86,6 +87,15 @@ async function sustainLoad(context: CaseContext): Promise<{ tally: LoadTally; la
   return { tally, latency: summarizeLatency(histogram, buckets) };
 }
 
+/** 5xx and answers that never came whole (timeouts aside: they are judged on their own), by the burst's rule. */
+function judgeErrors(tally: LoadTally, maxErrorRate: number): ReturnType<typeof errorFindings> {
+  const errors = emptyErrorTally();
+  errors.requests = tally.requests;
+  for (const [status, count] of Object.entries(tally.statuses)) if (Number(status) >= 500) errors.serverErrors += count;
+  for (const [kind, count] of Object.entries(tally.noAnswers)) if (kind !== 'timeout') errors.noAnswer[kind] = count;
+  return errorFindings(errors, maxErrorRate);
+}
+
 /** "404 ×3055" or "200 ×12, 409 ×88, timeout ×2": every answer the load got, most frequent first. */
 function statusMix(tally: LoadTally): string {
   const entries = [...Object.entries(tally.statuses), ...Object.entries(tally.noAnswers)].sort((a, b) => b[1] - a[1]);
@@ -101,7 +111,8 @@ export const latencyUnderLoad: ContractCase = {
     'with stock set high through the reset hook, so every confirm takes the path that writes; without the hook, ' +
     'each connection repeats the confirm of one order, to leave the merchant its stock) and lets every confirm ' +
     'sent finish. The contract wants p99 under the budget (default 1 s) and every confirm answered ' +
-    'within the gateway timeout: a timed-out confirm is a failed payment. Load goes only to loopback.',
+    'within the gateway timeout: a timed-out confirm is a failed payment. 5xx, resets and invalid HTTP fail it too, ' +
+    'beyond the share --max-error-rate allows (default none). Load goes only to loopback.',
   unmet: loopbackOnly,
   async run(context) {
     if (context.setup.hooks.reset !== undefined) await context.restock(Math.max(context.setup.product.stock, LOAD_STOCK));
@@ -121,9 +132,8 @@ export const latencyUnderLoad: ContractCase = {
     };
     const load = `${tally.requests} confirms over ${connections} connections for ${formatMs(durationMs)}`;
     const p99 = latency.p99 ?? 0;
-    const unanswered = Object.entries(tally.noAnswers).map(([kind, count]) =>
-      kind === 'timeout' ? `${count} timed out` : `${count} got no answer (${kind})`,
-    );
+    const timedOut = tally.noAnswers.timeout ?? 0;
+    const errors = judgeErrors(tally, context.setup.maxErrorRate);
     const problems: string[] = [];
     const answered200 = tally.statuses['200'] ?? 0;
     if (answered200 * 2 < tally.requests) {
@@ -137,11 +147,13 @@ export const latencyUnderLoad: ContractCase = {
       problems.push(`${tally.requests} confirms answered ${statusMix(tally)}; the latency case needs accepted confirms: ${fix}`);
     }
     if (p99 > budget) problems.push(`p99 was ${formatMs(p99)}, over the ${formatMs(budget)} budget (max ${formatMs(latency.max ?? p99)})`);
-    if (unanswered.length > 0) problems.push(`of those confirms ${unanswered.join(', ')}, each a failed payment`);
+    if (timedOut > 0) problems.push(`of those confirms ${timedOut} timed out, each a failed payment`);
+    if (errors.problem) problems.push(`of those confirms ${errors.problem.message}`);
     if (problems.length > 0) {
       return outcome('failed', `sent ${load}: ${problems.join('; ')}; the contract wants every confirm answered, p99 within ${formatMs(budget)}`, details);
     }
-    return outcome('passed', `sent ${load}: p99 ${formatMs(p99)} (budget ${formatMs(budget)}), p50 ${formatMs(latency.p50 ?? 0)}`, details);
+    const tolerated = errors.note === null ? '' : `; ${errors.note}`;
+    return outcome('passed', `sent ${load}: p99 ${formatMs(p99)} (budget ${formatMs(budget)}), p50 ${formatMs(latency.p50 ?? 0)}${tolerated}`, details);
   },
 };
 
@@ -154,7 +166,8 @@ export const firstComeBurst: ContractCase = {
     'sends 30 buyers\' confirms at the same instant, each order created through the order hook. Needs the reset ' +
     'hook: selling out the merchant\'s own stock would leave the next run nothing to sell. The stock ' +
     'oracle then wants exactly min(stock, buyers) answered 200 in time: no oversell, no undersell, no 200 after the gateway gave up, ' +
-    'and, with the stock probe, stock taken once per sale. Load goes only to loopback.',
+    'and, with the stock probe, stock taken once per sale; 5xx, resets and invalid HTTP beyond --max-error-rate fail it ' +
+    'too. Load goes only to loopback.',
   unmet: (setup) =>
     loopbackOnly(setup) ??
     (setup.hooks.reset === undefined
@@ -177,6 +190,7 @@ export const firstComeBurst: ContractCase = {
           timeoutMs: setup.timeoutMs,
           // Case 8 judges latency; here only an answer past the gateway's timeout counts against the merchant.
           p99BudgetMs: setup.timeoutMs,
+          maxErrorRate: setup.maxErrorRate,
           orderUrl: setup.hooks.order,
           resetUrl: setup.hooks.reset,
           stockUrl: setup.hooks.stock,
