@@ -50,6 +50,10 @@ interface BurstFlags {
   shard?: string;
   startAt?: string;
   quiet?: boolean;
+  gateway?: string;
+  noticeUrl?: string;
+  declineRate?: string;
+  settle?: string;
 }
 
 function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): BurstOptions {
@@ -83,6 +87,10 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     startAt: flags.startAt === undefined ? undefined : parseStartAt(flags.startAt),
     ledgerPath: flags.ledger,
+    gateway: flags.gateway,
+    noticeUrl: flags.noticeUrl,
+    declineRate: flags.declineRate === undefined ? undefined : parseFraction(flags.declineRate, '--decline-rate'),
+    settleMs: optionalDuration(flags.settle, '--settle'),
   };
 }
 
@@ -161,6 +169,10 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('-w, --workers <n>', 'worker threads generating load', '1')
     .option('--shard <i/n>', 'run slice i (0-based) of n, for one machine or pod of a sharded run')
     .option('--start-at <unix-ms>', 'send the first request at this instant (synchronizes shards)')
+    .option('--gateway <url>', "play every payment through this simulated gateway (confirm-sim gateway's base URL): the verdict is then paid payments against stock")
+    .option('--notice-url <url>', "with --gateway: where the gateway sends webhooks (the merchant's notice_url / V2 webhook endpoint)")
+    .option('--decline-rate <fraction>', 'with --gateway: fraction of charges the PG declines after a 200, e.g. 0.2 or 20%')
+    .option('--settle <duration>', 'with --gateway: after the last answer, wait up to this long for webhooks and stock to come back (default 2s)')
     .option('-q, --quiet', 'no progress, and only the verdict line')
     .addHelpText('after', helpFooter([[0, 'PASS: no oversell, undersell or other problem'], [1, 'FAIL: the verdict found a problem'], USAGE_EXIT, INTERRUPTED_EXIT]))
     .action(async (url: string, flags: BurstFlags) => {

@@ -19,7 +19,9 @@ import { summarizeRun } from './summarize.js';
 import { writeLedger } from './ledger.js';
 import { ensureWritable } from '../util/files.js';
 import type { BurstEvents, BurstPhase } from './events.js';
-import type { BurstReport, BurstWarning, StockSection } from './report.js';
+import type { BurstReport, BurstWarning, PaymentsSection, StockSection } from './report.js';
+import type { GatewayLink } from '../gateway/link.js';
+import { answerReporter, flushAnswers, openRunLink, registerSale, settleSale } from './gateway-run.js';
 
 export interface BurstRunHooks {
   /** Receives phase, start, progress, warning and done events. */
@@ -58,8 +60,10 @@ async function driveHere(
   phase: (phase: BurstPhase, detail: string) => void,
   onCounters: (counters: Int32Array[]) => void,
   onStart: () => void,
+  link: GatewayLink | null,
 ): Promise<Driven> {
-  const engine = new SliceEngine({ plan, slice, connections, socketBudget });
+  const onAnswer = link ? answerReporter(plan, link, () => engine.store) : undefined;
+  const engine: SliceEngine = new SliceEngine({ plan, slice, connections, socketBudget, onAnswer });
   onCounters([engine.counters]);
   const drainMs = Math.min(ABORT_DRAIN_MS, plan.timeoutMs);
   const onAbort = (): void => engine.abort(drainMs);
@@ -75,6 +79,7 @@ async function driveHere(
     phase('running', plan.mode);
     onStart();
     const measurements = await engine.run();
+    if (link) await flushAnswers(link, plan.gateway!);
     return { store: engine.store, measurements };
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -91,6 +96,7 @@ async function driveOnWorkers(
   onCounters: (counters: Int32Array[]) => void,
   onStart: () => void,
 ): Promise<Driven> {
+  // Each worker opens its own link to plan.gateway and flushes it before it reports.
   const pool = startWorkers(plan, slice, connections, socketBudget, plan.workers);
   onCounters(pool.counters);
   const onAbort = (): void => pool.abort(Math.min(ABORT_DRAIN_MS, plan.timeoutMs));
@@ -182,6 +188,44 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   if (setupInterrupted) {
     warn({ code: 'setup-interrupted', message: 'the run was interrupted during set-up (reset, stock probe or orders): no confirm was sent' });
   }
+  const link = plan.gateway ? openRunLink(plan.gateway) : null;
+  try {
+    if (link && !setupInterrupted) {
+      phase('payments', `${slice.count} payments at ${link.url}`);
+      await registerSale(link, plan, slice, signal);
+      if (signal?.aborted) {
+        setupInterrupted = true;
+        warn({ code: 'setup-interrupted', message: "the run was interrupted while the payments were registered at the gateway: no confirm was sent" });
+      }
+    }
+    const prepared = { events, warnings, warn, phase, slice, requests, descriptors, connections, stock, before, resets, link, setupInterrupted };
+    return await runRegistered(plan, hooks, prepared);
+  } finally {
+    await link?.close();
+  }
+}
+
+interface Prepared {
+  events: TypedEmitter<BurstEvents>;
+  warnings: BurstWarning[];
+  warn: (warning: BurstWarning) => void;
+  phase: (phase: BurstPhase, detail: string) => void;
+  slice: SliceSpec;
+  requests: number;
+  descriptors: ReturnType<typeof readDescriptorBudget>;
+  connections: number;
+  stock: number;
+  before: { value: number; at: number } | null;
+  resets: boolean;
+  link: GatewayLink | null;
+  /** Ctrl-C came during set-up: nothing is sent, and nothing after the run is asked of the merchant. */
+  setupInterrupted: boolean;
+}
+
+/** The timed part and what follows it: the sale, the settle with a gateway, the closing probe, the report. */
+async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Prepared): Promise<BurstReport> {
+  const { events, warnings, warn, phase, slice, requests, descriptors, connections, stock, before, resets, link, setupInterrupted } = prepared;
+  const { signal } = hooks;
 
   let counters: Int32Array[] = [];
   let startedPerf = 0;
@@ -223,11 +267,16 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   };
 
   const cpu = new CpuMeter();
-  // An interrupted set-up needs no threads: the engine, already stopped, only marks every buyer not sent.
-  const drive = plan.workers > 1 && !setupInterrupted ? driveOnWorkers : driveHere;
   let driven: Driven;
   try {
-    driven = await drive(plan, slice, connections, descriptors.sockets, signal, phase, (blocks) => (counters = blocks), onStart);
+    const onCounters = (blocks: Int32Array[]): void => {
+      counters = blocks;
+    };
+    // An interrupted set-up needs no threads: the engine, already stopped, only marks every buyer not sent.
+    driven =
+      plan.workers > 1 && !setupInterrupted
+        ? await driveOnWorkers(plan, slice, connections, descriptors.sockets, signal, phase, onCounters, onStart)
+        : await driveHere(plan, slice, connections, descriptors.sockets, signal, phase, onCounters, onStart, link);
   } finally {
     if (progressTimer) clearInterval(progressTimer);
   }
@@ -235,7 +284,22 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   const cpuCoresBusy = cpu.coresBusy();
 
   const stockSection: StockSection = { stock, resetTo: resets ? plan.stock : null, probeUrl: plan.stockUrl, probe: null };
-  if (plan.stockUrl !== null && before !== null && !setupInterrupted) {
+  let payments: PaymentsSection | null = null;
+  if (link && !setupInterrupted) {
+    phase('settling', `up to ${formatMs(plan.gateway!.settleMs)} for webhooks and stock to come back`);
+    const stockUrl = plan.stockUrl;
+    const settled = await settleSale({
+      link,
+      plan,
+      probe: stockUrl !== null && before !== null ? () => probeStock(stockUrl, plan.hookHeaders, signal?.aborted ? undefined : signal) : null,
+      stockBefore: before?.value ?? null,
+      signal,
+    });
+    payments = settled.payments;
+    if (before !== null && settled.stockAfter !== null) {
+      stockSection.probe = { before: before.value, after: settled.stockAfter.value, beforeAt: before.at, afterAt: settled.stockAfter.at };
+    }
+  } else if (plan.stockUrl !== null && before !== null && !setupInterrupted) {
     phase('probing', 'stock after the run');
     try {
       // After a Ctrl-C in the run the probe still gets its bounded time; a Ctrl-C during the probe stops it.
@@ -257,6 +321,7 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
     threads: plan.workers,
     cpuCoresBusy,
     warnings,
+    payments,
   });
   if (plan.ledgerPath !== null) await writeLedger(plan.ledgerPath, plan, driven.store);
   events.emit('done', report);

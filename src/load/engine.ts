@@ -44,6 +44,12 @@ export interface SliceEngineOptions {
   socketBudget: number;
   /** Where live counters go; pass a view on a SharedArrayBuffer to read them from another thread. */
   counters?: Int32Array | undefined;
+  /**
+   * Told what the gateway makes of each request the moment it is known: the status of an answer in time,
+   * or null for no answer in time (timeout, connection error). Late answers and unsent requests are not told.
+   * The body is given for refusals only. Called on the hot path: keep it cheap.
+   */
+  onAnswer?: ((request: number, status: number | null, body: string | undefined) => void) | undefined;
 }
 
 /** What one engine measured besides the per-request outcomes. Times are ms after the barrier. */
@@ -154,6 +160,7 @@ export class SliceEngine {
   #sweepTimer: NodeJS.Timeout | null = null;
   #drainTimer: NodeJS.Timeout | null = null;
   readonly #loop = new LoopMonitor();
+  readonly #onAnswer: SliceEngineOptions['onAnswer'];
   #resolveDone: ((result: SliceMeasurements) => void) | null = null;
 
   constructor(options: SliceEngineOptions) {
@@ -169,6 +176,7 @@ export class SliceEngine {
     this.#socketBudget = Math.max(1, options.socketBudget);
     this.#maxConnections = Math.max(1, Math.min(options.connections, this.store.requests, this.#socketBudget));
     this.counters = options.counters ?? new Int32Array(COUNTER_SLOTS);
+    this.#onAnswer = options.onAnswer;
   }
 
   get connections(): number {
@@ -488,12 +496,15 @@ export class SliceEngine {
       arrays.flags[request]! |= Flag.LateAnswer | (connection.status === 200 ? Flag.Stranded : 0);
       if (connection.status === 200) this.counters[Counter.Stranded]!++;
       this.#settle(request, Outcome.Timeout);
+      this.#onAnswer?.(request, null, undefined);
     } else if (connection.status === 200) {
       this.#settle(request, Outcome.Accepted);
+      this.#onAnswer?.(request, 200, undefined);
     } else {
       const body = Buffer.concat(kept).toString('utf8');
       arrays.detail[request] = this.store.reasonFor(this.#plan.dialect, connection.status, body);
       this.#settle(request, Outcome.Refused);
+      this.#onAnswer?.(request, connection.status, body);
     }
     if (!connection.keepAlive) {
       connection.dead = true;
@@ -546,6 +557,7 @@ export class SliceEngine {
       arrays.detail[request] = noAnswerKindCode(kind);
       arrays.latencyMs[request] = this.#latencyMs(request, performance.now(), connection.sentPerf);
       this.#settle(request, Outcome.ConnectionError);
+      this.#onAnswer?.(request, null, undefined);
     }
     if (refused) this.#targetDown();
     this.#pump();
@@ -565,8 +577,12 @@ export class SliceEngine {
     const refusedCode = noAnswerKindCode('refused');
     for (let request = this.#cursor; request < this.store.requests; request++) {
       arrays.flags[request]! |= flag;
-      if (outcome === Outcome.ConnectionError) arrays.detail[request] = refusedCode;
       this.#settle(request, outcome);
+      if (outcome === Outcome.ConnectionError) {
+        arrays.detail[request] = refusedCode;
+        // The gateway could not reach the merchant either: the payment fails as unanswered.
+        this.#onAnswer?.(request, null, undefined);
+      }
     }
     this.#cursor = this.store.requests;
   }
@@ -592,6 +608,7 @@ export class SliceEngine {
     this.counters[Counter.InFlight]!--;
     this.store.arrays.latencyMs[request] = this.#latencyMs(request, now, connection.sentPerf);
     this.#settle(request, Outcome.Timeout);
+    this.#onAnswer?.(request, null, undefined);
     this.#active--;
     connection.pooled = false;
     connection.dead = true;

@@ -1,7 +1,7 @@
 import type { ArrivalMode } from './schedule.js';
 import type { BurstReport, BurstWarning } from './report.js';
 
-export const BURST_PHASES = ['setup', 'orders', 'connecting', 'waiting', 'running', 'draining', 'probing'] as const;
+export const BURST_PHASES = ['setup', 'orders', 'payments', 'connecting', 'waiting', 'running', 'draining', 'settling', 'probing'] as const;
 export type BurstPhase = (typeof BURST_PHASES)[number];
 
 export interface BurstProgress {

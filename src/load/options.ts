@@ -1,7 +1,8 @@
 import { UsageError } from '../util/errors.js';
 import { parseHttpUrl, requireLoopback } from '../util/url.js';
 import { DEFAULT_TIMEOUT_MS } from '../protocol/decision.js';
-import type { Dialect } from '../protocol/dialects.js';
+import { isV2, type Dialect } from '../protocol/dialects.js';
+import type { GatewayTarget } from '../gateway/link.js';
 import type { WebhookSecret } from '../protocol/signing.js';
 import { newRunId } from '../protocol/ids.js';
 import type { ArrivalMode } from './schedule.js';
@@ -51,6 +52,18 @@ export interface BurstOptions {
   startAt?: number | undefined;
   /** NDJSON file receiving one line per request. */
   ledgerPath?: string | undefined;
+  /**
+   * The simulated gateway to play every payment through: each buyer's payment is registered first (so the
+   * merchant's REST lookups find it), each answer is handed over as it arrives, and the verdict is about
+   * paid payments against stock. A URL, or a RunningGateway from startGateway().
+   */
+  gateway?: GatewayTarget | undefined;
+  /** Where the gateway sends the payments' webhooks (the merchant's notice_url / V2 webhook endpoint). */
+  noticeUrl?: string | URL | undefined;
+  /** Fraction 0..1 of charges the PG declines after the merchant answered 200. Needs a gateway. */
+  declineRate?: number | undefined;
+  /** After the last answer, wait up to this long for webhooks, retries and the merchant's own release logic. */
+  settleMs?: number | undefined;
 }
 
 export const DEFAULT_AMOUNT = 1000;
@@ -58,6 +71,8 @@ export const DEFAULT_P99_BUDGET_MS = 1000;
 export const DEFAULT_STRANDED_WAIT_MS = 5000;
 export const DEFAULT_FAIRNESS_WINDOW_MS = 1;
 export const DEFAULT_MERCHANT_UID_TEMPLATE = 'burst-{run}-{n}';
+/** With a gateway: long enough for webhooks and their compressed retries, short enough to rerun often. */
+export const DEFAULT_SETTLE_MS = 2000;
 /** Above this a run's per-request arrays alone would need gigabytes; split it into shards instead. */
 export const MAX_BUYERS = 50_000_000;
 const MAX_WORKERS = 64;
@@ -99,6 +114,17 @@ export interface BurstPlan {
   shard: ShardSpec | null;
   startAt: number | null;
   ledgerPath: string | null;
+  /** With --gateway: where payments are played; null without one. */
+  gateway: GatewayPlan | null;
+}
+
+/** The gateway side of a run, as plain data: workers open their own link to the same URL. */
+export interface GatewayPlan {
+  url: string;
+  api: 'v1' | 'v2';
+  noticeUrl: string | null;
+  declineRate: number;
+  settleMs: number;
 }
 
 /** "i/n" with 0 <= i < n, matching a Kubernetes Indexed Job's 0-based JOB_COMPLETION_INDEX. */
@@ -145,6 +171,45 @@ function optionalLoopbackUrl(value: string | URL | undefined, flag: string): str
   const url = parseHttpUrl(String(value), flag);
   requireLoopback(url, flag);
   return url.href;
+}
+
+/** The base URL of a gateway given as a URL or as a running gateway. */
+export function gatewayUrlOf(target: GatewayTarget, flag = '--gateway'): string {
+  const text = typeof target === 'string' || target instanceof URL ? String(target) : target.url;
+  const url = parseHttpUrl(text, flag);
+  requireLoopback(url, flag);
+  if (url.pathname !== '/' || url.search !== '' || url.username !== '' || url.password !== '') {
+    throw new UsageError(`${flag}: give the gateway's base URL (e.g. http://127.0.0.1:4000), without a path or credentials`);
+  }
+  return url.origin;
+}
+
+function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, shard: ShardSpec | null): GatewayPlan | null {
+  if (options.gateway === undefined) {
+    for (const [value, flag] of [[options.noticeUrl, '--notice-url'], [options.declineRate, '--decline-rate'], [options.settleMs, '--settle']] as const) {
+      if (value !== undefined) throw new UsageError(`${flag} needs --gateway <url>: only a gateway sends webhooks, declines charges and settles`);
+    }
+    return null;
+  }
+  if (shard !== null) {
+    throw new UsageError('--gateway with --shard: a shard cannot tell its payments from the whole run\'s yet; run one process (use --workers for more load)');
+  }
+  const url = gatewayUrlOf(options.gateway);
+  const declineRate = options.declineRate ?? 0;
+  if (!Number.isFinite(declineRate) || declineRate < 0 || declineRate > 1) {
+    throw new UsageError(`--decline-rate: ${declineRate} is not a fraction between 0 and 1 (e.g. 0.2 or 20%)`);
+  }
+  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  if (!Number.isFinite(settleMs) || settleMs < 0) {
+    throw new UsageError(`--settle: ${settleMs} is not a duration; use e.g. 2s, or 0 to probe at once`);
+  }
+  return {
+    url,
+    api: isV2(dialect) ? 'v2' : 'v1',
+    noticeUrl: optionalLoopbackUrl(options.noticeUrl, '--notice-url'),
+    declineRate,
+    settleMs,
+  };
 }
 
 /** FNV-1a, so every shard derives the same imp_uid series from the same run id. */
@@ -240,6 +305,8 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     throw new UsageError(`--start-at: ${new Date(startAt).toISOString()} is more than a day ahead; check the unix milliseconds`);
   }
   const headers = Object.entries(options.headers ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`));
+  const dialect = options.dialect ?? 'v1';
+  const gateway = resolveGatewayPlan(options, dialect, shard);
   return {
     url: url.href,
     host: url.hostname.replace(/^\[|\]$/g, ''),
@@ -248,7 +315,7 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     hostHeader: url.host,
     buyers,
     stock,
-    dialect: options.dialect ?? 'v1',
+    dialect,
     amount,
     merchantUidTemplate: template.template,
     runId,
@@ -276,5 +343,6 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     shard,
     startAt,
     ledgerPath: options.ledgerPath ?? null,
+    gateway,
   };
 }

@@ -2,16 +2,20 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SliceEngine } from './engine.js';
 import { waitUntilEpoch } from './clock.js';
 import type { WorkerCommand, WorkerInput, WorkerReply } from './workers.js';
+import { answerReporter, openRunLink } from './gateway-run.js';
 
 /** One worker thread: runs the same engine on its slice and hands the raw outcome arrays back, zero-copy. */
 const input = workerData as WorkerInput;
 const port = parentPort!;
-const engine = new SliceEngine({
+// Answers go to the gateway from this thread directly, as they arrive, over a link of its own.
+const link = input.plan.gateway ? openRunLink(input.plan.gateway) : null;
+const engine: SliceEngine = new SliceEngine({
   plan: input.plan,
   slice: input.slice,
   connections: input.connections,
   socketBudget: input.socketBudget,
   counters: new Int32Array(input.counters),
+  onAnswer: link ? answerReporter(input.plan, link, () => engine.store) : undefined,
 });
 const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(reply, transfer);
 
@@ -23,8 +27,16 @@ port.on('message', (command: WorkerCommand) => {
   void (async () => {
     await waitUntilEpoch(command.atEpochMs);
     const measurements = await engine.run();
+    let gatewayError: string | null = null;
+    if (link) {
+      gatewayError = await link.flush().then(
+        () => null,
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      await link.close();
+    }
     const { arrays, reasons } = engine.store;
-    post({ type: 'done', measurements, arrays, reasons }, Object.values(arrays).map((array) => array.buffer as ArrayBuffer));
+    post({ type: 'done', measurements, arrays, reasons, gatewayError }, Object.values(arrays).map((array) => array.buffer as ArrayBuffer));
     port.close();
   })();
 });

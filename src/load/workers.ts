@@ -7,6 +7,7 @@ import { COUNTER_SLOTS } from './engine.js';
 import { Outcome, OutcomeStore } from './outcomes.js';
 import type { OutcomeArrays, RefusalReason } from './outcomes.js';
 import { epochNow } from './clock.js';
+import { UsageError } from '../util/errors.js';
 
 export interface WorkerInput {
   plan: BurstPlan;
@@ -20,7 +21,14 @@ export type WorkerCommand = { type: 'go'; atEpochMs: number } | { type: 'abort';
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; measurements: SliceMeasurements; arrays: OutcomeArrays; reasons: RefusalReason[] };
+  | {
+      type: 'done';
+      measurements: SliceMeasurements;
+      arrays: OutcomeArrays;
+      reasons: RefusalReason[];
+      /** Why answers could not be handed to the gateway (a run with --gateway), or null. */
+      gatewayError: string | null;
+    };
 
 /** Threads get a moment after the last one is ready, so the go message reaches all before the start instant. */
 const GO_LEAD_MS = 20;
@@ -121,6 +129,10 @@ function gather(
   parts: SliceSpec[],
   replies: DoneReply[],
 ): { store: OutcomeStore; measurements: SliceMeasurements } {
+  const lost = replies.find((reply) => reply.gatewayError !== null);
+  if (lost) {
+    throw new UsageError(`--gateway: a load thread could not hand its answers to the gateway at ${plan.gateway?.url ?? '?'} (${lost.gatewayError}); check that confirm-sim gateway is running there`);
+  }
   const store = new OutcomeStore(slice, plan.duplicates);
   const target = store.arrays;
   const barrier = Math.min(...replies.map((reply) => reply.measurements.barrierEpochMs));

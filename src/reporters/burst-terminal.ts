@@ -36,6 +36,29 @@ export function formatLatencyHistogram(report: BurstReport, style: ChalkInstance
   });
 }
 
+/** A gateway run's money side: what the PG did after the merchant's answers, and the webhooks that followed. */
+function formatPayments(payments: NonNullable<BurstReport['payments']>, style: ChalkInstance): string[] {
+  const declined = payments.declined > 0 ? style.yellow(count(payments.declined)) : '0';
+  const ready = payments.ready > 0 ? `   still ready ${style.yellow(count(payments.ready))}` : '';
+  const cancelled = payments.cancelled > 0 ? `   cancelled ${count(payments.cancelled)}` : '';
+  const { webhooks, settle } = payments;
+  const unanswered = webhooks.unanswered > 0 ? style.red(count(webhooks.unanswered)) : '0';
+  const pending = webhooks.pending > 0 ? `   still pending ${style.yellow(count(webhooks.pending))}` : '';
+  const restored =
+    settle.restoredAfterMs === null
+      ? 'stock did not balance'
+      : settle.restoredAfterMs === 0
+        ? 'stock balanced at once'
+        : `declined stock back after ${formatMs(settle.restoredAfterMs)}`;
+  const where = payments.noticeUrl === null ? style.dim(' (no --notice-url: none sent)') : style.dim(` to ${payments.noticeUrl}`);
+  return [
+    `${label('gateway', style)}${payments.gateway} ${payments.api.toUpperCase()}, ${count(payments.registered)} payments registered, decline rate ${payments.declineRate}`,
+    `${label('payments', style)}paid ${style.green(count(payments.paid))}   declined ${declined}   failed ${count(payments.failed)}${cancelled}${ready}`,
+    `${label('webhooks', style)}sent ${count(webhooks.sent)}   retried ${count(webhooks.retried)}   not answered ${unanswered}${pending}${where}`,
+    `${label('settle', style)}waited ${formatMs(settle.waitedMs)} of ${formatMs(settle.budgetMs)}, ${restored}`,
+  ];
+}
+
 /** The verdict first, then what happened: the summary a person reads after a burst. */
 export function formatBurstSummary(report: BurstReport, style: ChalkInstance): string {
   const { verdict, counts, config } = report;
@@ -87,9 +110,12 @@ export function formatBurstSummary(report: BurstReport, style: ChalkInstance): s
     `${label('throughput', style)}${count(report.throughputPerSec)} answers/s   dispatch spread ${formatMs(report.dispatchSpreadMs)}${wave}${lag}   duration ${formatMs(report.timing.durationMs)}`,
   );
   const probe = report.stock.probe;
+  const payments = report.payments;
+  const soldFor = payments ? `${count(payments.paid)} paid` : `${count(report.tally.accepted)} accepted`;
   const stockLine = probe
-    ? `${count(probe.before)} → ${count(probe.after)} (fell by ${count(probe.before - probe.after)} for ${count(report.tally.accepted)} accepted)`
+    ? `${count(probe.before)} → ${count(probe.after)} (fell by ${count(probe.before - probe.after)} for ${soldFor})`
     : `${count(report.stock.stock)} ${style.dim('(no --stock-url, so stock was not probed)')}`;
+  if (payments) lines.push(...formatPayments(payments, style));
   lines.push(`${label('stock', style)}${stockLine}`);
   if (report.fairness) lines.push(`${label('fairness', style)}${count(report.fairness.inversions)} inversions (window ${formatMs(report.fairness.windowMs)})`);
   if (report.tally.stranded > 0) lines.push(`${label('stranded', style)}${style.red(count(report.tally.stranded))} late 200s after the timeout`);

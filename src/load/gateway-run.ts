@@ -1,0 +1,207 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectGateway, type GatewayLink } from '../gateway/link.js';
+import type { SaleSummary } from '../gateway/runs.js';
+import type { SalePayment } from '../gateway/sim/sales.js';
+import { isV2 } from '../protocol/dialects.js';
+import { UsageError } from '../util/errors.js';
+import type { BurstPlan, GatewayPlan } from './options.js';
+import { Flag, type OutcomeStore } from './outcomes.js';
+import { ConfirmRequestBuilder } from './requests.js';
+import type { SliceSpec } from './schedule.js';
+import type { PaymentsSection } from './report.js';
+
+/**
+ * A run's side of the simulated gateway: every buyer's payment registered before the timed part, every
+ * answer handed over as it arrives, and after the last one the settle, where webhooks, retries and the
+ * merchant's own release logic get their time before the sale's truth is read.
+ */
+
+/** Payments registered per call: bounded, so a million-buyer run never builds all its payments at once. */
+const REGISTER_CHUNK = 10_000;
+/** How often the stock probe and the gateway's summary are read during the settle. */
+const SETTLE_POLL_MS = 50;
+/** Readings kept for the report; more are thinned out evenly. */
+const MAX_SETTLE_SAMPLES = 50;
+
+/**
+ * Whether the PG declines buyer n's charge, decided from the run seed so a rerun with the same --run-id
+ * declines the same buyers (a failure can be replayed), and every thread and shard agrees without talking.
+ */
+export function declinedBySeed(runSeed: number, buyer: number, rate: number): boolean {
+  if (rate <= 0) return false;
+  if (rate >= 1) return true;
+  // murmur3's 32-bit finalizer over seed and buyer: well spread, no state.
+  let hash = (runSeed ^ Math.imul(buyer + 1, 0x9e3779b1)) >>> 0;
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) / 0x1_0000_0000 < rate;
+}
+
+function gatewayFailure(gateway: GatewayPlan, doing: string, error: unknown): UsageError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new UsageError(`--gateway: ${doing} at ${gateway.url} failed (${reason}); check that confirm-sim gateway is running there`);
+}
+
+/**
+ * Registers every buyer's payment with the ids and amount its confirm will carry (V1 imp_uid + merchant_uid,
+ * V2 paymentId = the order id + transactionId), derived from the run seed exactly as the request bytes are.
+ */
+export async function registerSale(link: GatewayLink, plan: BurstPlan, slice: SliceSpec, signal?: AbortSignal): Promise<number> {
+  const gateway = plan.gateway!;
+  const builder = new ConfirmRequestBuilder(plan);
+  const v2 = isV2(plan.dialect);
+  let registered = 0;
+  for (let start = 0; start < slice.count; start += REGISTER_CHUNK) {
+    const payments: SalePayment[] = [];
+    for (let j = start; j < Math.min(slice.count, start + REGISTER_CHUNK); j++) {
+      const buyer = slice.offset + slice.stride * j;
+      const order = builder.order(buyer);
+      payments.push({
+        orderId: order.merchantUid,
+        ...(v2 ? { transactionId: order.transactionId } : { impUid: order.impUid }),
+        amount: order.amount,
+        outcome: declinedBySeed(plan.runSeed, buyer, gateway.declineRate) ? 'decline' : 'approve',
+      });
+    }
+    try {
+      const result = await link.register(
+        {
+          run: plan.runId,
+          dialect: plan.dialect,
+          ...(gateway.noticeUrl === null ? {} : { noticeUrl: gateway.noticeUrl }),
+          declineRate: gateway.declineRate,
+          payments,
+        },
+        signal,
+      );
+      registered += result.registered;
+    } catch (error) {
+      if (signal?.aborted) return registered;
+      throw gatewayFailure(gateway, `registering the sale's payments (run ${plan.runId})`, error);
+    }
+  }
+  return registered;
+}
+
+/**
+ * What the engine calls with each answer: the order id is rendered only here, once per buyer. A buyer's
+ * duplicate confirm is the merchant being asked again; the payment's fate is its original confirm's.
+ */
+export function answerReporter(
+  plan: BurstPlan,
+  link: GatewayLink,
+  store: () => OutcomeStore,
+): (request: number, status: number | null, body: string | undefined) => void {
+  const builder = new ConfirmRequestBuilder(plan);
+  return (request, status, body) => {
+    const outcomes = store();
+    if ((outcomes.arrays.flags[request]! & Flag.Duplicate) !== 0) return;
+    const orderId = builder.merchantUid(outcomes.globalBuyer(request));
+    link.answer(body === undefined ? { run: plan.runId, orderId, status } : { run: plan.runId, orderId, status, body });
+  };
+}
+
+/** Waits until the gateway has applied every answer this thread handed over. */
+export async function flushAnswers(link: GatewayLink, gateway: GatewayPlan): Promise<void> {
+  try {
+    await link.flush();
+  } catch (error) {
+    throw gatewayFailure(gateway, 'handing the confirm answers over', error);
+  }
+}
+
+/** Opens a link for one thread of a run; each worker thread opens its own to the same URL. */
+export function openRunLink(gateway: GatewayPlan): GatewayLink {
+  return connectGateway(gateway.url);
+}
+
+export interface SettleInput {
+  link: GatewayLink;
+  plan: BurstPlan;
+  /** Reads the merchant's stock; null without --stock-url. */
+  probe: (() => Promise<number>) | null;
+  /** The stock at the start of the sale (the probe before the run), or null without a probe. */
+  stockBefore: number | null;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Settled {
+  payments: PaymentsSection;
+  /** The last stock reading, after the settle; null without a probe. */
+  stockAfter: { value: number; at: number } | null;
+}
+
+function thin(samples: Array<{ atMs: number; stock: number }>): Array<{ atMs: number; stock: number }> {
+  if (samples.length <= MAX_SETTLE_SAMPLES) return samples;
+  const step = samples.length / MAX_SETTLE_SAMPLES;
+  const kept = Array.from({ length: MAX_SETTLE_SAMPLES - 1 }, (_, i) => samples[Math.floor(i * step)]!);
+  return [...kept, samples[samples.length - 1]!];
+}
+
+export function paymentsSection(
+  gateway: GatewayPlan,
+  url: string,
+  summary: SaleSummary,
+  settle: PaymentsSection['settle'],
+): PaymentsSection {
+  const { payments, webhooks, examples } = summary;
+  return {
+    gateway: url,
+    api: gateway.api,
+    noticeUrl: gateway.noticeUrl,
+    declineRate: gateway.declineRate,
+    registered: payments.registered,
+    paid: payments.paid,
+    declined: payments.declined,
+    failed: payments.failed,
+    cancelled: payments.cancelled,
+    ready: payments.ready,
+    webhooks: { sent: webhooks.sent, retried: webhooks.retried, unanswered: webhooks.unanswered, pending: webhooks.pending },
+    settle,
+    examples: { declined: [...examples.declined], failed: [...examples.failed] },
+  };
+}
+
+/**
+ * After the last answer: waits up to --settle, reading the gateway's summary and the stock probe, and ends
+ * early once nothing more can change (stock left + paid makes the stock at the start again and no webhook
+ * is pending). How long that took is how long declined stock stayed held: reported, never judged.
+ */
+export async function settleSale(input: SettleInput): Promise<Settled> {
+  const { link, plan, probe, stockBefore, signal } = input;
+  const gateway = plan.gateway!;
+  const started = performance.now();
+  const samples: Array<{ atMs: number; stock: number }> = [];
+  let restoredAfterMs: number | null = null;
+  let summary: SaleSummary;
+  let stockAfter: Settled['stockAfter'] = null;
+  for (;;) {
+    try {
+      summary = await link.summary(plan.runId);
+    } catch (error) {
+      throw gatewayFailure(gateway, `reading the sale's summary (run ${plan.runId})`, error);
+    }
+    const atMs = performance.now() - started;
+    if (probe !== null) {
+      const value = await probe();
+      stockAfter = { value, at: Date.now() };
+      samples.push({ atMs, stock: value });
+      const balanced = stockBefore !== null && value + summary.payments.paid === stockBefore;
+      if (!balanced) restoredAfterMs = null;
+      else restoredAfterMs ??= atMs;
+    }
+    const settled = summary.webhooks.pending === 0 && (probe === null || restoredAfterMs !== null);
+    if (settled || atMs >= gateway.settleMs || signal?.aborted) break;
+    await sleep(Math.min(SETTLE_POLL_MS, Math.max(1, gateway.settleMs - atMs)));
+  }
+  return {
+    payments: paymentsSection(gateway, link.url, summary, {
+      budgetMs: gateway.settleMs,
+      waitedMs: performance.now() - started,
+      restoredAfterMs: restoredAfterMs === null ? null : Math.round(restoredAfterMs),
+      samples: thin(samples.map((sample) => ({ atMs: Math.round(sample.atMs), stock: sample.stock }))),
+    }),
+    stockAfter,
+  };
+}
