@@ -22,6 +22,9 @@ interface CheckFlags {
   resetUrl?: string;
   stockUrl?: string;
   webhookUrl?: string;
+  noticeUrl?: string;
+  gateway?: string;
+  settle?: string;
   hookHeader?: string[];
   stock?: string;
   price?: string;
@@ -126,7 +129,11 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
   if (flags.orderUrl !== undefined) hooks.order = flags.orderUrl;
   if (flags.resetUrl !== undefined) hooks.reset = flags.resetUrl;
   if (flags.stockUrl !== undefined) hooks.stock = flags.stockUrl;
-  if (flags.webhookUrl !== undefined) hooks.webhook = flags.webhookUrl;
+  if (flags.webhookUrl !== undefined && flags.noticeUrl !== undefined && flags.webhookUrl !== flags.noticeUrl) {
+    throw new UsageError('--webhook-url and --notice-url name the same endpoint (the merchant\'s notice_url); give one');
+  }
+  const webhookUrl = flags.noticeUrl ?? flags.webhookUrl;
+  if (webhookUrl !== undefined) hooks.webhook = webhookUrl;
   const product = { ...base.product };
   if (flags.stock !== undefined) product.stock = parseWholeNumber(flags.stock, '--stock', 1);
   if (flags.price !== undefined) {
@@ -146,6 +153,8 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
     timeoutMs: flags.timeout === undefined ? base.timeoutMs : parseDuration(flags.timeout, '--timeout'),
     p99BudgetMs: flags.p99Budget === undefined ? base.p99BudgetMs : parseDuration(flags.p99Budget, '--p99-budget'),
     maxErrorRate: flags.maxErrorRate === undefined ? base.maxErrorRate : parseFraction(flags.maxErrorRate, '--max-error-rate'),
+    gateway: flags.gateway,
+    settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
     strict: flags.strict ?? base.strict,
     grep: parsePattern(flags.grep, '--grep'),
     skip: parsePattern(flags.skip, '--skip'),
@@ -196,6 +205,9 @@ export const registerCheck: RegisterCommand = (program, context) => {
     .option('--reset-url <url>', 'hook: POST {stock} resets orders and stock before each case')
     .option('--stock-url <url>', 'hook: GET answers the stock, as n or {"stock": n}')
     .option('--webhook-url <url>', "the merchant's payment webhook, told that a confirmed payment failed (case 10)")
+    .option('--notice-url <url>', 'the same as --webhook-url: with --gateway, where the gateway sends its webhooks')
+    .option('--gateway <url>', "play every confirm's payment through this simulated gateway (confirm-sim gateway's base URL), so a merchant that looks payments up works, and run cases 11-14")
+    .option('--settle <duration>', 'with --gateway: how long a case waits for a decline, webhooks and the stock coming back (default: 2s)')
     .option('--hook-header <name: value>', "header for the order, reset and stock hooks, e.g. the merchant's admin token (repeatable)", collect)
     .option('--stock <n>', 'the stock the reset hook sets before each case (default: 20)')
     .option('--price <krw>', 'price of one unit (default: 1000); also tells case 4 an open-orders merchant knows it')

@@ -2,6 +2,7 @@ import { fireConfirm, type FireOptions, type FireResult } from '../fire/index.js
 import type { Dialect, WebhookSecret } from '../protocol/index.js';
 import { isLoopbackHost } from '../util/url.js';
 import type { MerchantHooks } from './hooks.js';
+import type { CheckGateway, CheckGatewayPlan } from './gateway.js';
 import { newTestOrder, type OrderIds, type TestOrder } from './orders.js';
 import type { BurstSettings, CaseName, CaseOutcome, CheckProduct, LoadSettings, MerchantHookUrls } from './types.js';
 
@@ -20,6 +21,8 @@ export interface CheckSetup {
   releaseBudgetMs: number;
   load: LoadSettings;
   burst: BurstSettings;
+  /** check --gateway; null without one. */
+  gateway: CheckGatewayPlan | null;
 }
 
 export function isLoopbackTarget(setup: CheckSetup): boolean {
@@ -40,13 +43,16 @@ export class CaseContext {
   readonly setup: CheckSetup;
   readonly hooks: MerchantHooks;
   readonly signal: AbortSignal;
+  /** The run's payments at the gateway (check --gateway), or null. */
+  readonly gateway: CheckGateway | null;
   readonly #caseId: number;
   readonly #ids: OrderIds;
 
-  constructor(setup: CheckSetup, hooks: MerchantHooks, ids: OrderIds, caseId: number, signal: AbortSignal) {
+  constructor(setup: CheckSetup, hooks: MerchantHooks, ids: OrderIds, caseId: number, signal: AbortSignal, gateway: CheckGateway | null = null) {
     this.setup = setup;
     this.hooks = hooks;
     this.signal = signal;
+    this.gateway = gateway;
     this.#caseId = caseId;
     this.#ids = ids;
   }
@@ -91,7 +97,35 @@ export class CaseContext {
     return this.setup.hooks.stock === undefined ? null : this.hooks.readStock();
   }
 
-  confirm(order: TestOrder, overrides: ConfirmOverrides = {}): Promise<FireResult> {
+  /**
+   * Sends the order's confirm as the gateway does. With a gateway, the payment it names is registered there
+   * first (unless the case sends a body of its own, or registered the payment itself), and the answer is
+   * handed over (unless `handOver` is false), so the merchant's lookups find the payment and the lifecycle
+   * follows the answer.
+   */
+  async confirm(order: TestOrder, overrides: ConfirmOverrides = {}, options: { handOver?: boolean } = {}): Promise<FireResult> {
+    const played = this.gateway !== null && overrides.body === undefined;
+    if (played && !this.gateway!.isRegistered(order)) await this.gateway!.register(order);
+    const result = await this.#fire(order, overrides);
+    // handOver false keeps the payment ready at the gateway: a repeated confirm comes while it is in progress.
+    if (played && (options.handOver ?? true)) await this.gateway!.answered(order, result);
+    return result;
+  }
+
+  /** Hands a confirm's answer to the gateway later (after confirm with handOver false). */
+  async handOver(order: TestOrder, result: FireResult): Promise<void> {
+    await this.gateway?.answered(order, result);
+  }
+
+  /**
+   * Sends a confirm the gateway never would: for a payment it does not have, or one of another order, as
+   * anyone who can reach the confirm URL could. Nothing is registered and no answer is handed over.
+   */
+  forgedConfirm(order: TestOrder, overrides: ConfirmOverrides = {}): Promise<FireResult> {
+    return this.#fire(order, overrides);
+  }
+
+  #fire(order: TestOrder, overrides: ConfirmOverrides): Promise<FireResult> {
     return fireConfirm({
       url: this.setup.url,
       dialect: this.setup.dialect,

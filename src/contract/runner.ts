@@ -8,12 +8,17 @@ import { CONTRACT_CASES } from './cases/index.js';
 import { CaseContext, CaseSkip, type CheckSetup, type ContractCase } from './context.js';
 import { HookError, MerchantHooks } from './hooks.js';
 import { OrderIds } from './orders.js';
+import { CheckGateway, type CheckGatewayPlan } from './gateway.js';
+import { gatewayUrlOf } from '../load/options.js';
+import { isV2 } from '../protocol/index.js';
 import type { CaseOutcome, CaseResult, CheckEvents, CheckOptions, CheckResult, CheckSummary, MerchantHookUrls } from './types.js';
 
 /** What a check uses for every option left out; `confirm-sim init` writes these into its starter. */
 export const CHECK_DEFAULTS = {
   p99BudgetMs: 1_000,
   releaseBudgetMs: 2_000,
+  /** With a gateway: what follows a confirm (decline, webhooks, the merchant's release) gets this long. */
+  settleMs: 2_000,
   price: 1_000,
   /** Enough for case 6, whose inputs an open-orders merchant may accept take a unit each. */
   productStock: 20,
@@ -84,15 +89,28 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     buyers: wholeNumber(options.burst?.buyers ?? CHECK_DEFAULTS.burst.buyers, 'first-come-burst buyers', 2),
     stock: wholeNumber(options.burst?.stock ?? CHECK_DEFAULTS.burst.stock, 'first-come-burst stock', 1),
   };
+  const hooks = checkHookUrls(options.hooks ?? {});
+  const dialect = options.dialect ?? 'v1';
+  let gateway: CheckGatewayPlan | null = null;
+  if (options.gateway !== undefined) {
+    gateway = {
+      url: gatewayUrlOf(options.gateway),
+      api: isV2(dialect) ? 'v2' : 'v1',
+      noticeUrl: hooks.webhook ?? null,
+      settleMs: positive(options.settleMs ?? CHECK_DEFAULTS.settleMs, 'settle'),
+    };
+  } else if (options.settleMs !== undefined) {
+    throw new UsageError('--settle needs --gateway <url>: without a gateway nothing follows a confirm');
+  }
   if (burst.buyers <= burst.stock) {
     throw new UsageError(`first-come-burst: ${burst.buyers} buyers for ${burst.stock} in stock cannot oversell; give more buyers than stock`);
   }
   return {
     url,
-    dialect: options.dialect ?? 'v1',
+    dialect,
     secret: options.secret,
     timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeout'),
-    hooks: checkHookUrls(options.hooks ?? {}),
+    hooks,
     hookHeaders: Object.fromEntries(
       Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, 'hook header')),
     ),
@@ -111,6 +129,7 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
       durationMs: positive(options.load?.durationMs ?? CHECK_DEFAULTS.load.durationMs, 'latency-under-load duration'),
     },
     burst,
+    gateway,
   };
 }
 
@@ -155,31 +174,37 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
     const startedAt = new Date();
     const started = performance.now();
     const hooks = new MerchantHooks(setup.hooks, setup.hookHeaders, setup.timeoutMs, signal);
-    const ids = new OrderIds(newRunId());
+    const runId = newRunId();
+    const ids = new OrderIds(runId);
+    const gateway = setup.gateway ? new CheckGateway(setup.gateway, `check-${runId}`, setup.dialect) : null;
     const results: CaseResult[] = [];
     let stopReason: string | null = null;
     this.emit('start', { url: setup.url, cases: this.cases.map(({ id, name, title }) => ({ id, name, title })) });
-    for (const contractCase of this.cases) {
-      const { id, name, title } = contractCase;
-      this.emit('case:start', { id, name, title });
-      const caseStarted = performance.now();
-      let outcome: CaseOutcome;
-      if (stopReason !== null) {
-        outcome = { status: 'skipped', message: stopReason, details: {} };
-      } else {
-        outcome = await this.#runOne(contractCase, new CaseContext(setup, hooks, ids, id, signal));
-        if (signal.aborted) stopReason = 'not run: the check was interrupted';
+    try {
+      for (const contractCase of this.cases) {
+        const { id, name, title } = contractCase;
+        this.emit('case:start', { id, name, title });
+        const caseStarted = performance.now();
+        let outcome: CaseOutcome;
+        if (stopReason !== null) {
+          outcome = { status: 'skipped', message: stopReason, details: {} };
+        } else {
+          outcome = await this.#runOne(contractCase, new CaseContext(setup, hooks, ids, id, signal, gateway));
+          if (signal.aborted) stopReason = 'not run: the check was interrupted';
+        }
+        const result: CaseResult = { id, name, title, ...outcome, durationMs: performance.now() - caseStarted };
+        results.push(result);
+        this.emit('case:end', result);
+        if (result.status === 'failed' && this.#options.bail && stopReason === null) {
+          stopReason = `not run: --bail stopped the check after case ${caseLabel(contractCase)} failed`;
+        }
       }
-      const result: CaseResult = { id, name, title, ...outcome, durationMs: performance.now() - caseStarted };
-      results.push(result);
-      this.emit('case:end', result);
-      if (result.status === 'failed' && this.#options.bail && stopReason === null) {
-        stopReason = `not run: --bail stopped the check after case ${caseLabel(contractCase)} failed`;
-      }
+    } finally {
+      await gateway?.close();
     }
     const summary = summarize(results);
     const result: CheckResult = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       ok: summary.failed === 0 && !signal.aborted,
       target: {
         url: setup.url,
@@ -187,6 +212,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
         secret: setup.secret === undefined ? null : setup.secret.masked,
         timeoutMs: setup.timeoutMs,
       },
+      gateway: setup.gateway?.url ?? null,
       hooks: setup.hooks,
       strict: setup.strict,
       interrupted: signal.aborted,

@@ -19,6 +19,10 @@ export const CASE_NAMES = [
   'latency-under-load',
   'first-come-burst',
   'releases-stock-on-failure',
+  'refuses-forged-confirm',
+  'refuses-tampered-amount',
+  'releases-stock-on-decline',
+  'webhook-replay',
 ] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 
@@ -47,7 +51,7 @@ export interface CheckSummary {
 }
 
 export interface CheckResult {
-  schemaVersion: 1;
+  schemaVersion: 2;
   /** True when no case failed (warnings do not fail a run unless --strict made them failures). */
   ok: boolean;
   target: {
@@ -57,6 +61,8 @@ export interface CheckResult {
     secret: string | null;
     timeoutMs: number;
   };
+  /** The gateway the payments were played through (check --gateway), or null. */
+  gateway: string | null;
   hooks: MerchantHookUrls;
   strict: boolean;
   /** True when the run was stopped (Ctrl-C) before every case ran. */
@@ -134,6 +140,14 @@ export interface CheckOptions {
   grep?: RegExp;
   /** Leave out cases whose "id name" matches. */
   skip?: RegExp;
+  /**
+   * The simulated gateway (its base URL, or a RunningGateway): every confirm's payment is registered there
+   * first and every answer handed over, so a merchant that looks payments up works unchanged, and the
+   * gateway cases (11-14) can run. The merchant's webhook hook is the payments' notice URL.
+   */
+  gateway?: string | URL | { readonly url: string } | undefined;
+  /** With a gateway: how long a case waits for what follows a confirm (decline, webhooks, release); default 2 s. */
+  settleMs?: number | undefined;
   /** Cases to report as skipped with the given reason (a scenario file's `skip`). */
   skipReasons?: Partial<Record<CaseName, string>>;
   /** Stop at the first failed case; the rest are reported as skipped. */

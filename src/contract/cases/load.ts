@@ -195,6 +195,9 @@ export const firstComeBurst: ContractCase = {
           resetUrl: setup.hooks.reset,
           stockUrl: setup.hooks.stock,
           hookHeaders: setup.hookHeaders,
+          ...(setup.gateway
+            ? { gateway: setup.gateway.url, noticeUrl: setup.gateway.noticeUrl ?? undefined, settleMs: setup.gateway.settleMs }
+            : {}),
         },
         { signal: context.signal },
       );
@@ -212,6 +215,7 @@ export const firstComeBurst: ContractCase = {
       timeouts: counts.timeouts,
       errors: counts.errors,
       stockProbe: report.stock.probe,
+      payments: report.payments,
       latencyMs: { p50: report.latencyMs.p50, p99: report.latencyMs.p99, max: report.latencyMs.max },
       problems: verdict.problems.map(({ kind, count, message, examples }) => ({ kind, count, message, examples })),
       notes: verdict.notes,

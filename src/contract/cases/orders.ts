@@ -186,7 +186,8 @@ export const idempotentRepeat: ContractCase = {
   async run(context) {
     const before = await context.startingStock();
     const order = await context.knownOrder();
-    const first = await context.confirm(order);
+    // A gateway repeats a confirm before it charges, never after: its payment stays ready until the repeat.
+    const first = await context.confirm(order, {}, { handOver: false });
     const afterFirst = await context.stock();
     const sent = describeOrder(context.dialect, order.merchantUid, order.amount);
     if (!first.decision.proceed) {

@@ -19,6 +19,9 @@ export const releasesStockOnFailure: ContractCase = {
     'sale for good. V1\'s gateway itself sends no webhook for an ordinary failure, so a V1 merchant that ' +
     'releases by a reservation deadline instead should leave out --webhook-url. Needs the webhook and the stock probe.',
   unmet: (setup) => {
+    if (setup.gateway !== null) {
+      return 'with --gateway, releases-stock-on-decline checks this through a real decline; a failure webhook for a payment the gateway shows as paid would rightly be looked up and ignored';
+    }
     const missing = [setup.hooks.webhook === undefined ? '--webhook-url' : null, setup.hooks.stock === undefined ? '--stock-url' : null];
     const names = missing.filter((name): name is string => name !== null);
     return names.length === 0 ? null : `needs ${names.join(' and ')} to fail a payment and see its stock come back`;
