@@ -127,7 +127,7 @@ test('each dialect arrives as exactly the documented bytes and headers', async (
     assert.ok(!('webhook-signature' in received.headers), `${dialect} must not be signed without a secret`);
     assert.equal(result.request.signed, false);
     assert.equal(result.decision.proceed, true, dialect);
-    assert.equal(result.schemaVersion, 1);
+    assert.equal(result.schemaVersion, 2);
   }
   const [v1, , , v2Old, v2New] = server.requests;
   assert.equal(v1?.body, '{"imp_uid":"imp_123456789012","merchant_uid":"order-1","status":"ready","amount":1000}');
@@ -557,7 +557,7 @@ test('cli: --json is one JSON object without the secret; V1 warns that the secre
   const run = await runCli(['fire', server.url, '--dialect', 'v2-2024-01-01', '--secret-env', 'CONFIRM_SIM_TEST_SECRET', '--json'], { env });
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as FireResult;
-  assert.equal(result.schemaVersion, 1);
+  assert.equal(result.schemaVersion, 2);
   assert.equal(result.request.signed, true);
   assert.equal(result.decision.proceed, true);
   assert.ok(!run.stdout.includes(SECRET_KEY_BASE64));

@@ -1,6 +1,7 @@
 import { DIALECTS, DEFAULT_TIMEOUT_MS, parseDialect, type ConfirmOrder } from '../protocol/index.js';
 import { fireConfirm, type FireEvents, type FireResult } from '../fire/index.js';
-import { formatFireOutcome, formatFireRequest } from '../reporters/fire-terminal.js';
+import { fireThroughGateway, type GatewayFireResult } from '../fire/gateway.js';
+import { formatFireLifecycle, formatFireOutcome, formatFireRequest } from '../reporters/fire-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
 import { UsageError, ExitCode } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
@@ -20,6 +21,10 @@ interface FireFlags {
   data?: string;
   expect?: string;
   json?: boolean;
+  gateway?: string;
+  noticeUrl?: string;
+  decline?: boolean;
+  settle?: string;
 }
 
 const EXPECTATIONS = ['proceed', 'fail'] as const;
@@ -68,19 +73,34 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
   const events = new TypedEmitter<FireEvents>();
   if (!flags.json) events.on('request', (request) => context.stdout.write(`${formatFireRequest(request, out)}\n`));
 
-  let result: FireResult;
+  const options = {
+    url,
+    dialect: parseDialect(flags.dialect),
+    order: orderFrom(flags),
+    secret: resolveSecretFlags(flags, context.env),
+    headers: parseHeaders(flags.header ?? []),
+    body: flags.data,
+    timeoutMs,
+    signal: context.signal,
+    events,
+  };
+  if (flags.gateway === undefined) {
+    for (const [given, flag] of [[flags.noticeUrl, '--notice-url'], [flags.decline, '--decline'], [flags.settle, '--settle']] as const) {
+      if (given !== undefined) throw new UsageError(`${flag} needs --gateway <url>: only a gateway charges, declines and sends webhooks`);
+    }
+  }
+  let result: FireResult | GatewayFireResult;
   try {
-    result = await fireConfirm({
-      url,
-      dialect: parseDialect(flags.dialect),
-      order: orderFrom(flags),
-      secret: resolveSecretFlags(flags, context.env),
-      headers: parseHeaders(flags.header ?? []),
-      body: flags.data,
-      timeoutMs,
-      signal: context.signal,
-      events,
-    });
+    result =
+      flags.gateway === undefined
+        ? await fireConfirm(options)
+        : await fireThroughGateway({
+            ...options,
+            gateway: flags.gateway,
+            noticeUrl: flags.noticeUrl,
+            outcome: flags.decline ? 'decline' : 'approve',
+            settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
+          });
   } catch (error) {
     if (!context.signal.aborted || error instanceof UsageError) throw error;
     context.stderr.write('confirm-sim: interrupted before the merchant answered\n');
@@ -90,6 +110,7 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
 
   for (const warning of result.warnings) context.stderr.write(`${err.yellow('warning:')} ${warning}\n`);
   context.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatFireOutcome(result, out));
+  if (!flags.json && 'lifecycle' in result) context.stdout.write(formatFireLifecycle((result as GatewayFireResult).lifecycle, out));
 
   const verdict: Expectation = result.decision.proceed ? 'proceed' : 'fail';
   if (expectation !== undefined && expectation !== verdict) {
@@ -116,6 +137,10 @@ export const registerFire: RegisterCommand = (program, context) => {
     .option('-H, --header <name:value>', 'extra request header, repeatable; overrides the defaults', collect)
     .option('--data <body>', "send exactly this body instead of the dialect's")
     .option('--expect <verdict>', 'proceed or fail; exit 1 when the gateway decides otherwise')
+    .option('--gateway <url>', "register the payment at this simulated gateway first (so the merchant's lookup finds it) and show what followed the answer")
+    .option('--notice-url <url>', "with --gateway: where the gateway sends the payment's webhooks")
+    .option('--decline', 'with --gateway: the PG declines the charge after a 200')
+    .option('--settle <duration>', 'with --gateway: wait up to this long for the charge and webhooks (default: 2s)')
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',

@@ -94,7 +94,7 @@ export type FireAnswer =
   | { kind: 'no-answer'; error: NoAnswerKind; message: string; totalMs: number };
 
 export interface FireResult {
-  schemaVersion: 1;
+  schemaVersion: 2;
   request: FireRequest;
   answer: FireAnswer;
   decision: GatewayDecision;
@@ -277,5 +277,5 @@ export async function fireConfirm(options: FireOptions): Promise<FireResult> {
       ? { kind: 'http', status: answer.status, body: answer.body }
       : { kind: 'no-answer', error: answer.error, message: answer.message },
   );
-  return { schemaVersion: 1, request: prepared.request, answer, decision, warnings: prepared.warnings };
+  return { schemaVersion: 2, request: prepared.request, answer, decision, warnings: prepared.warnings };
 }

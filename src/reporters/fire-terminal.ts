@@ -3,6 +3,7 @@ import { isV2 } from '../protocol/index.js';
 import { formatMs } from '../util/duration.js';
 import { escapeControlCharacters } from '../util/text.js';
 import type { FireRequest, FireResult } from '../fire/index.js';
+import type { FireLifecycle } from '../fire/gateway.js';
 
 /** How much of a body the terminal shows; the full text is in --json. */
 export const DISPLAY_BODY_BYTES = 2 * 1024;
@@ -67,4 +68,30 @@ function formatDecision(result: FireResult, style: ChalkInstance): string[] {
 /** The answer and the gateway's decision, printed after the request block once the exchange is over. */
 export function formatFireOutcome(result: FireResult, style: ChalkInstance): string {
   return [...formatAnswer(result, style), '', ...formatDecision(result, style), ''].join('\n');
+}
+
+/** What followed the answer at the gateway (fire --gateway): the charge or decline and every webhook attempt. */
+export function formatFireLifecycle(lifecycle: FireLifecycle, style: ChalkInstance): string {
+  const lines = [style.bold(`gateway ${lifecycle.gateway}`) + style.dim(` · run ${lifecycle.run}`)];
+  const charge =
+    lifecycle.charge === 'approved'
+      ? style.green(`approved → ${lifecycle.status}`)
+      : lifecycle.charge === 'declined'
+        ? style.yellow(`declined by the PG after the 200 → ${lifecycle.status}`)
+        : `not attempted → ${lifecycle.status}`;
+  const reason = lifecycle.failReason === null ? '' : style.dim(` (${printable(lifecycle.failReason)})`);
+  lines.push(`  charge   ${charge}${reason}`);
+  if (lifecycle.webhooks.length === 0) {
+    lines.push(`  webhook  ${style.dim(lifecycle.charge === 'approved' ? 'none (no --notice-url)' : 'none due')}`);
+  }
+  for (const webhook of lifecycle.webhooks) {
+    const state = webhook.state === 'delivered' ? style.green(webhook.state) : webhook.state === 'pending' ? style.yellow(webhook.state) : style.red(webhook.state);
+    lines.push(`  webhook  ${webhook.event} → ${webhook.url}  ${state}`);
+    webhook.attempts.forEach((attempt, index) => {
+      const answer = attempt.httpStatus === null ? `no answer (${attempt.error ?? 'unknown'})` : `HTTP ${attempt.httpStatus}`;
+      lines.push(style.dim(`    attempt ${index + 1}: ${answer} in ${formatMs(attempt.durationMs)} · ${printable(attempt.message)}`));
+    });
+  }
+  if (lifecycle.unsettled) lines.push(style.yellow('  still in progress when fire stopped waiting (raise --settle to see the rest)'));
+  return `${lines.join('\n')}\n`;
 }
