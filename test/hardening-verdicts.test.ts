@@ -63,7 +63,13 @@ test('check\'s latency and burst cases fail on 5xx unless --max-error-rate toler
 
   // The burst case: 10 in stock, 30 buyers; stock is only judged by what the engine saw.
   const stockProbe = await startRawTarget(t, (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n10'), '/stock');
-  const burstCase = await runCheck({ url: merchant.url, grep: /first-come-burst/, hooks: { stock: stockProbe.url } });
+  // The case sets its own small stock, so it needs a reset hook (a check run must not sell out the merchant's shelf).
+  const resetHook = await startRawTarget(t, (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), '/reset');
+  const burstCase = await runCheck({
+    url: merchant.url,
+    grep: /first-come-burst/,
+    hooks: { stock: stockProbe.url, reset: resetHook.url },
+  });
   assert.equal(burstCase.cases[0]!.status, 'failed');
   assert.match(burstCase.cases[0]!.message, /errors: \d+ errors in 30 requests/);
 });
