@@ -66,14 +66,8 @@ export interface SaleSummary {
   updatedAt: number;
 }
 
-export interface RunSettings {
-  run: string;
-  api: ApiVersion;
-  dialect: Dialect;
-  webhookVersion: WebhookVersion | null;
-  noticeUrl: string | null;
-  declineRate: number;
-}
+/** What a run is registered with: the summary's settings, which it reports back unchanged. */
+export type RunSettings = Pick<SaleSummary, 'run' | 'api' | 'dialect' | 'webhookVersion' | 'noticeUrl' | 'declineRate'>;
 
 function pushExample(list: string[], orderId: string): void {
   if (list.length < SUMMARY_EXAMPLES) list.push(orderId);
