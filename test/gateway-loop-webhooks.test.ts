@@ -7,26 +7,18 @@ import { Webhook as PortOneWebhook } from '@portone/server-sdk';
 import {
   MAX_WEBHOOK_ANSWER_BYTES,
   V2_RETRY_DELAYS_MS,
-  connectGateway,
-  startGateway,
   type GatewayLink,
   type GatewayOptions,
-  type RunningGateway,
   type WebhookDelivery,
 } from '../src/gateway/index.js';
+import { gatewayWithLink } from './helpers/gateway-loop-start.js';
 import { impUidFor, parseWebhookSecret } from '../src/protocol/index.js';
 
 const SECRET_TEXT = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const secret = parseWebhookSecret(SECRET_TEXT);
 
-async function gatewayFor(t: TestContext, options: GatewayOptions = {}): Promise<{ gateway: RunningGateway; link: GatewayLink }> {
-  const gateway = await startGateway({ port: 0, secret, storeId: 'store-test', ...options });
-  const link = connectGateway(gateway);
-  t.after(async () => {
-    await link.close();
-    await gateway.close();
-  });
-  return { gateway, link };
+function gatewayFor(t: TestContext, options: GatewayOptions = {}): ReturnType<typeof gatewayWithLink> {
+  return gatewayWithLink(t, { secret, storeId: 'store-test', ...options });
 }
 
 interface Received {

@@ -7,25 +7,13 @@ import {
   DEFAULT_IMP_KEY,
   DEFAULT_IMP_SECRET,
   MAX_SALE_CHUNK,
-  connectGateway,
-  startGateway,
   type GatewayLink,
-  type GatewayOptions,
   type RunningGateway,
 } from '../src/gateway/index.js';
+import { gatewayWithLink } from './helpers/gateway-loop-start.js';
 import { impUidFor, parseWebhookSecret, v1FailReason } from '../src/protocol/index.js';
 
 const SECRET_TEXT = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
-async function gatewayFor(t: TestContext, options: GatewayOptions = {}): Promise<{ gateway: RunningGateway; link: GatewayLink }> {
-  const gateway = await startGateway({ port: 0, ...options });
-  const link = connectGateway(gateway);
-  t.after(async () => {
-    await link.close();
-    await gateway.close();
-  });
-  return { gateway, link };
-}
 
 interface Received {
   path: string;
@@ -73,7 +61,7 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 }
 
 test('a registered V1 payment is what the REST API shows: ready, with its amount, by imp_uid and merchant_uid', async (t) => {
-  const { gateway, link } = await gatewayFor(t);
+  const { gateway, link } = await gatewayWithLink(t);
   const payments = Array.from({ length: 3 }, (_, buyer) => ({ orderId: `run1-${buyer}`, impUid: impUidFor(7, buyer), amount: 1000 + buyer }));
   const result = await link.register({ run: 'run1', payments });
   assert.deepEqual(result, { run: 'run1', registered: 3, total: 3 });
@@ -94,7 +82,7 @@ test('a registered V1 payment is what the REST API shows: ready, with its amount
 });
 
 test('duplicates are refused, a whole chunk at a time, and a run keeps its settings', async (t) => {
-  const { link } = await gatewayFor(t);
+  const { link } = await gatewayWithLink(t);
   await link.register({ run: 'dup', payments: [{ orderId: 'dup-1', impUid: 'imp_000000000001', amount: 1000 }] });
   const refused = async (sale: Parameters<GatewayLink['register']>[0], pattern: RegExp): Promise<void> => {
     await assert.rejects(link.register(sale), (error: Error) => {
@@ -120,7 +108,7 @@ test('duplicates are refused, a whole chunk at a time, and a run keeps its setti
 
 test('answers: 200 pays, 409 fails with its reason, null fails as no answer, decline after 200; the summary counts it all', async (t) => {
   const notice = await noticeServer(t);
-  const { gateway, link } = await gatewayFor(t);
+  const { gateway, link } = await gatewayWithLink(t);
   const payments = [
     { orderId: 'a-ok', impUid: impUidFor(1, 0), amount: 1000 },
     { orderId: 'a-sold-out', impUid: impUidFor(1, 1), amount: 1000 },
@@ -169,7 +157,7 @@ test('answers: 200 pays, 409 fails with its reason, null fails as no answer, dec
 test('the decline rate declines that share of 200s, per run or from the gateway', async (t) => {
   let draw = 0;
   // Alternating draws: 0.1, 0.9, 0.1, ... so a rate of 0.5 declines every other payment, reproducibly.
-  const { link } = await gatewayFor(t, { declineRate: 1, random: () => (draw++ % 2 === 0 ? 0.1 : 0.9) });
+  const { link } = await gatewayWithLink(t, { declineRate: 1, random: () => (draw++ % 2 === 0 ? 0.1 : 0.9) });
   const payments = (run: string): Array<{ orderId: string; amount: number }> =>
     Array.from({ length: 10 }, (_, buyer) => ({ orderId: `${run}-${buyer}`, amount: 1000 }));
   await link.register({ run: 'half', declineRate: 0.5, payments: payments('half') });
@@ -187,7 +175,7 @@ test('the decline rate declines that share of 200s, per run or from the gateway'
 
 test('V2: a sale registers paymentIds and transactionIds, and answers settle them', async (t) => {
   const notice = await noticeServer(t);
-  const { link } = await gatewayFor(t, { secret: parseWebhookSecret(SECRET_TEXT), storeId: 'store-1' });
+  const { link } = await gatewayWithLink(t, { secret: parseWebhookSecret(SECRET_TEXT), storeId: 'store-1' });
   const result = await link.register({
     run: 'v2run',
     dialect: 'v2-2024-04-25',
@@ -211,7 +199,7 @@ test('V2: a sale registers paymentIds and transactionIds, and answers settle the
 });
 
 test('a sale bigger than one chunk is registered in chunks; the listing pages', async (t) => {
-  const { link, gateway } = await gatewayFor(t);
+  const { link, gateway } = await gatewayWithLink(t);
   const count = MAX_SALE_CHUNK * 2 + 500;
   const payments = Array.from({ length: count }, (_, buyer) => ({ orderId: `big-${buyer}`, impUid: impUidFor(3, buyer), amount: 1000 }));
   const result = await link.register({ run: 'big', payments });
