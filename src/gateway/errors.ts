@@ -15,21 +15,25 @@ export class GatewayApiError extends Error {
   }
 }
 
-/** The envelope's code for a refused or missing token. */
-export const UNAUTHORIZED_CODE = -1;
-/** The envelope's code for every other refusal. */
+/**
+ * The envelope's code for a request the API could not serve: no valid token, a parameter it cannot take, a
+ * payment it does not have. iamport answers those with code -1 under the HTTP status (`{"code": -1,
+ * "message": "존재하지 않는 결제정보입니다.", "response": null}` with a 404), and its client libraries report it.
+ */
+export const INVALID_CODE = -1;
+/** The envelope's code for a business refusal: the request was valid, the gateway would not do it. */
 export const REFUSED_CODE = 1;
 
 export function badRequest(message: string): GatewayApiError {
-  return new GatewayApiError(400, REFUSED_CODE, message);
+  return new GatewayApiError(400, INVALID_CODE, message);
 }
 
 export function notFound(message: string): GatewayApiError {
-  return new GatewayApiError(404, REFUSED_CODE, message);
+  return new GatewayApiError(404, INVALID_CODE, message);
 }
 
 export function unauthorized(message: string): GatewayApiError {
-  return new GatewayApiError(401, UNAUTHORIZED_CODE, message);
+  return new GatewayApiError(401, INVALID_CODE, message);
 }
 
 /** A request the gateway understood and turned down: HTTP 200, non-zero code, like the real REST API. */

@@ -14,9 +14,12 @@ import { UsageError } from '../util/errors.js';
 import { parseHttpUrl } from '../util/url.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import {
+  DEFAULT_CURRENCY,
+  optionalAmount,
   optionalBoolean,
   optionalChoice,
-  optionalNumber,
+  optionalCurrency,
+  optionalPayMethod,
   optionalString,
   requiredAmount,
   requiredString,
@@ -29,6 +32,7 @@ import {
   timelineOf,
   type ApiVersion,
   type CancelRequest,
+  type CancelTarget,
   type PaymentCancellation,
   type PaymentDetails,
   type PaymentFailure,
@@ -224,21 +228,30 @@ function optionalUrl(fields: RequestFields, name: string): string | null {
   }
 }
 
+/**
+ * A preparation binds an amount and, when given, a currency. Without one the amount is checked as the
+ * default currency's (KRW: whole): a merchant preparing cents names the currency they are in.
+ */
 function preparationFrom(fields: RequestFields): PaymentPreparation {
+  const currency = optionalCurrency(fields, 'currency') ?? null;
   return {
     merchant_uid: requiredString(fields, 'merchant_uid', PAYMENT_FIELD_LIMITS.merchant_uid),
-    amount: requiredAmount(fields, 'amount'),
-    currency: optionalString(fields, 'currency') ?? null,
+    amount: requiredAmount(fields, 'amount', currency ?? DEFAULT_CURRENCY),
+    currency,
   };
 }
 
-function cancelRequestFrom(fields: RequestFields): CancelPaymentRequest {
+function cancelTargetFrom(fields: RequestFields): CancelTarget {
+  return { imp_uid: optionalString(fields, 'imp_uid'), merchant_uid: optionalString(fields, 'merchant_uid') };
+}
+
+/** The amounts of a cancel are in the payment's currency, so they are read once the payment is known. */
+function cancelRequestFrom(fields: RequestFields, target: CancelTarget, currency: string): CancelPaymentRequest {
   return {
-    imp_uid: optionalString(fields, 'imp_uid'),
-    merchant_uid: optionalString(fields, 'merchant_uid'),
-    amount: optionalNumber(fields, 'amount'),
+    ...target,
+    amount: optionalAmount(fields, 'amount', currency),
     reason: optionalString(fields, 'reason'),
-    checksum: optionalNumber(fields, 'checksum'),
+    checksum: optionalAmount(fields, 'checksum', currency),
     enable_webhook: optionalBoolean(fields, 'enable_webhook'),
   };
 }
@@ -303,6 +316,11 @@ export class Gateway {
 
   get webhookRetryScale(): number {
     return this.settings.webhookRetryScale;
+  }
+
+  /** The gateway's clock, epoch ms (a test may give its own). */
+  nowMs(): number {
+    return this.settings.nowMs();
   }
 
   // ---- views ---------------------------------------------------------------------------------------------
@@ -599,11 +617,11 @@ export class Gateway {
     const api: ApiVersion = isV2(dialect) ? 'v2' : 'v1';
     const pg = pgOf(fields);
     const orderId = requiredString(fields, 'merchant_uid', limits.merchant_uid);
-    const amount = requiredAmount(fields, 'amount');
-    const currency = optionalString(fields, 'currency') ?? 'KRW';
+    const currency = optionalCurrency(fields, 'currency') ?? DEFAULT_CURRENCY;
+    const amount = requiredAmount(fields, 'amount', currency);
     const details: PaymentDetails = {
       name: optionalString(fields, 'name', limits.name) ?? null,
-      payMethod: optionalString(fields, 'pay_method', limits.pay_method) ?? 'card',
+      payMethod: optionalPayMethod(fields, 'pay_method') ?? 'card',
       pgProvider: pg.provider,
       pgId: pg.mid,
       buyerName: optionalString(fields, 'buyer_name', limits.buyer_name) ?? null,
@@ -701,8 +719,9 @@ export class Gateway {
 
   /** The same from fields as they arrive over HTTP. */
   async cancelPaymentFromFields(fields: RequestFields): Promise<CancelResult> {
-    const request = cancelRequestFrom(fields);
-    const record = this.store.cancelTarget(request);
+    const target = cancelTargetFrom(fields);
+    const record = this.store.cancelTarget(target);
+    const request = cancelRequestFrom(fields, target, record.currency);
     const { cancellation, webhook } = await this.cancel(record, request, { webhook: request.enable_webhook === true });
     return { schemaVersion: 1, payment: this.v1View(record), cancellation, webhook };
   }

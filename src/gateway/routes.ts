@@ -36,3 +36,14 @@ export interface GatewayRoute {
   path: string;
   summary: string;
 }
+
+/**
+ * A success answered under another HTTP status than 200: V1 GET /payments answers 207 when only some of the
+ * payments asked for were found, still with code 0 and the ones that were.
+ */
+export class StatusAnswer {
+  constructor(
+    readonly httpStatus: number,
+    readonly response: unknown,
+  ) {}
+}

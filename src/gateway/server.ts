@@ -3,7 +3,7 @@ import type { TypedEmitter } from '../util/events.js';
 import type { GatewayEvents } from './gateway.js';
 import { GatewayApiError, badRequest, notFound } from './errors.js';
 import type { RequestFields } from './fields.js';
-import type { GatewayRoute, Route, RouteApi, RouteInput } from './routes.js';
+import { StatusAnswer, type GatewayRoute, type Route, type RouteApi, type RouteInput } from './routes.js';
 import type { TokenIssuer } from './tokens.js';
 import { checkApiSecret, presentsApiSecret } from './v2/auth.js';
 import { PortOneApiError, asPortOneError } from './v2/errors.js';
@@ -171,8 +171,10 @@ export function createHandler(events: TypedEmitter<GatewayEvents>, table: RouteT
         headers: request.headers,
       };
       const result = await found.route.handle(input);
-      if (envelope === 'v2') return { envelope, status: 200, body: result, outcome: null };
-      return { envelope, status: 200, body: { code: 0, message: null, response: result }, outcome: 0 };
+      const status = result instanceof StatusAnswer ? result.httpStatus : 200;
+      const body = result instanceof StatusAnswer ? result.response : result;
+      if (envelope === 'v2') return { envelope, status, body, outcome: null };
+      return { envelope, status, body: { code: 0, message: null, response: body }, outcome: 0 };
     } catch (error) {
       return refusal(envelope, error);
     }

@@ -2,6 +2,7 @@ import { DIALECTS, isV2, MERCHANT_UID_MAX_LENGTH, type Dialect } from '../../pro
 import { UsageError } from '../../util/errors.js';
 import { parseHttpUrl } from '../../util/url.js';
 import { badRequest } from '../errors.js';
+import { amountProblem, DEFAULT_CURRENCY, isCurrency } from '../fields.js';
 import { PAYMENT_ID_MAX_LENGTH, WEBHOOK_VERSIONS, type ApiVersion, type WebhookVersion } from '../payments.js';
 
 /**
@@ -21,7 +22,6 @@ export const MAX_ANSWER_BATCH = 10_000;
 export const MAX_ANSWER_BODY_CHARS = 2_000;
 /** Run ids name a run in URLs and reports. */
 const RUN_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
-const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 
 export interface SalePayment {
   /** V1 merchant_uid, V2 paymentId. */
@@ -157,8 +157,8 @@ export function checkSale(input: unknown): CheckedSale {
     }
     declineRate = input.declineRate;
   }
-  const saleCurrency = optionalText(input.currency, 'currency') ?? 'KRW';
-  if (!CURRENCY_PATTERN.test(saleCurrency)) fail(`currency must be a 3-letter code such as KRW, not ${JSON.stringify(saleCurrency)}`);
+  const saleCurrency = optionalText(input.currency, 'currency') ?? DEFAULT_CURRENCY;
+  if (!isCurrency(saleCurrency)) fail(`currency must be an ISO 4217 code such as KRW, not ${JSON.stringify(saleCurrency).slice(0, 40)}`);
   if (!Array.isArray(input.payments) || input.payments.length === 0) fail('payments must be a non-empty array');
   if (input.payments.length > MAX_SALE_CHUNK) {
     fail(`payments: ${input.payments.length} in one call; send at most ${MAX_SALE_CHUNK} per call (the link chunks for you)`);
@@ -170,15 +170,17 @@ export function checkSale(input: unknown): CheckedSale {
     if (typeof orderId !== 'string' || orderId.length === 0 || orderId.length > idLimit) {
       fail(`payments[${index}].orderId must be a string of 1 to ${idLimit} characters (the ${api === 'v1' ? 'merchant_uid' : 'paymentId'})`);
     }
+    const currency = optionalText(entry.currency, `payments[${index}].currency`) ?? saleCurrency;
+    if (currency !== saleCurrency && !isCurrency(currency)) fail(`payments[${index}].currency must be an ISO 4217 code such as KRW`);
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) fail(`payments[${index}].amount must be a number above 0`);
+    const problem = amountProblem(amount, currency, `payments[${index}].amount`);
+    if (problem !== null) fail(problem);
     const impUid = optionalText(entry.impUid, `payments[${index}].impUid`);
     if (impUid !== undefined && (api === 'v2' || impUid.length > MERCHANT_UID_MAX_LENGTH)) {
       fail(`payments[${index}].impUid: ${api === 'v2' ? 'V2 payments have no imp_uid' : 'at most 40 characters'}`);
     }
     const transactionId = optionalText(entry.transactionId, `payments[${index}].transactionId`);
     if (transactionId !== undefined && transactionId.length > PAYMENT_ID_MAX_LENGTH) fail(`payments[${index}].transactionId is too long`);
-    const currency = optionalText(entry.currency, `payments[${index}].currency`) ?? saleCurrency;
-    if (currency !== saleCurrency && !CURRENCY_PATTERN.test(currency)) fail(`payments[${index}].currency must be a 3-letter code such as KRW`);
     return {
       orderId,
       impUid,
