@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError, ExitCode } from './util/errors.js';
+import { maskUrlsInText } from './util/url.js';
 import type { CliContext, RegisterCommand } from './cli-context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFire } from './commands/fire.js';
@@ -90,7 +91,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof UsageError) {
-      stderr.write(`confirm-sim: ${error.message}\n`);
+      // Each refusal masks what it quotes already; this is the net under any URL one forgot to.
+      stderr.write(`confirm-sim: ${maskUrlsInText(error.message)}\n`);
       return ExitCode.usage;
     }
     throw error;

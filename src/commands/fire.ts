@@ -4,6 +4,7 @@ import { fireThroughGateway, type GatewayFireResult } from '../fire/gateway.js';
 import { formatFireLifecycle, formatFireOutcome, formatFireRequest } from '../reporters/fire-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
 import { UsageError, ExitCode } from '../util/errors.js';
+import { describeBadHeader } from '../util/secrets.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
 import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
@@ -37,7 +38,7 @@ function parseHeaders(entries: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const entry of entries) {
     const match = HEADER_PATTERN.exec(entry);
-    if (!match) throw new UsageError(`--header: "${entry}" is not "Name: value"; write e.g. -H 'X-Request-Id: 42'`);
+    if (!match) throw new UsageError(`--header: ${describeBadHeader(entry)} is not "Name: value"; write e.g. -H 'X-Request-Id: 42'`);
     headers[match[1]!.toLowerCase()] = match[2]!.trim();
   }
   return headers;

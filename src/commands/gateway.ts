@@ -15,6 +15,7 @@ import { terminalChalk } from '../reporters/style.js';
 import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-terminal.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
+import { SecretMask } from '../util/secrets.js';
 import { helpFooter, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface GatewayFlags {
@@ -87,7 +88,10 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
       style,
     ),
   );
-  attachGatewayLog(gateway.events, (line) => context.stdout.write(`${line}\n`), style);
+  // A merchant's answer that echoes a credential (the webhook or API secret it was given) is logged masked, as are URL credentials.
+  const secrets = new SecretMask().add(gateway.impKey, impSecret ?? DEFAULT_IMP_SECRET, apiSecret ?? DEFAULT_API_SECRET);
+  if (secret !== undefined) secrets.add(secret.key.toString('base64'));
+  attachGatewayLog(gateway.events, (line) => context.stdout.write(`${secrets.text(line)}\n`), style);
   if (!context.signal.aborted) await once(context.signal, 'abort');
   await gateway.close();
   context.setExitCode(ExitCode.ok);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Option } from 'commander';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
+import { SecretMask } from '../util/secrets.js';
 import { FLAWS, parseFlaw } from '../merchants/flaws.js';
 import { parseWholeNumber } from '../util/numbers.js';
 import { DEFAULT_MAX_ORDERS, startMerchant } from '../merchants/server.js';
@@ -72,8 +73,10 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     },
   });
   const colour = terminalChalk(context.stdout, context.env);
+  // The gateway URL may carry credentials; a merchant's log never shows them, nor the gateway's secrets.
+  const secrets = new SecretMask().addUrl(flags.gateway).add(context.env[flags.impSecretEnv ?? ''], context.env[flags.apiSecretEnv ?? '']);
   const print = (text: string): void => {
-    context.stdout.write(text);
+    context.stdout.write(secrets.text(text));
   };
   const started = startedLine(merchant, {
     price,

@@ -4,6 +4,8 @@ import { TypedEmitter } from '../util/events.js';
 import { UsageError } from '../util/errors.js';
 import { parseHttpUrl } from '../util/url.js';
 import { parseHeader } from '../load/options.js';
+import { SecretMask } from '../util/secrets.js';
+import { maskUrl } from '../util/url.js';
 import { CONTRACT_CASES } from './cases/index.js';
 import { CaseContext, CaseSkip, type CheckSetup, type ContractCase } from './context.js';
 import { HookError, MerchantHooks } from './hooks.js';
@@ -179,7 +181,11 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
     const gateway = setup.gateway ? new CheckGateway(setup.gateway, `check-${runId}`, setup.dialect) : null;
     const results: CaseResult[] = [];
     let stopReason: string | null = null;
-    this.emit('start', { url: setup.url, cases: this.cases.map(({ id, name, title }) => ({ id, name, title })) });
+    // Whatever a case saw of the merchant may echo a credential we sent; results are shown and kept masked.
+    const secrets = new SecretMask().addUrl(setup.url).addUrl(setup.gateway?.url).addHeaders(setup.hookHeaders);
+    for (const hook of Object.values(setup.hooks)) secrets.addUrl(hook);
+    if (setup.secret !== undefined) secrets.add(setup.secret.key.toString('base64'));
+    this.emit('start', { url: maskUrl(setup.url), cases: this.cases.map(({ id, name, title }) => ({ id, name, title })) });
     try {
       for (const contractCase of this.cases) {
         const { id, name, title } = contractCase;
@@ -192,7 +198,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
           outcome = await this.#runOne(contractCase, new CaseContext(setup, hooks, ids, id, signal, gateway));
           if (signal.aborted) stopReason = 'not run: the check was interrupted';
         }
-        const result: CaseResult = { id, name, title, ...outcome, durationMs: performance.now() - caseStarted };
+        const result: CaseResult = secrets.deep({ id, name, title, ...outcome, durationMs: performance.now() - caseStarted });
         results.push(result);
         this.emit('case:end', result);
         if (result.status === 'failed' && this.#options.bail && stopReason === null) {
@@ -203,7 +209,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
       await gateway?.close();
     }
     const summary = summarize(results);
-    const result: CheckResult = {
+    const result: CheckResult = secrets.deep({
       schemaVersion: 2,
       ok: summary.failed === 0 && !signal.aborted,
       target: {
@@ -220,7 +226,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
       durationMs: performance.now() - started,
       summary,
       cases: results,
-    };
+    });
     this.emit('done', result);
     return result;
   }

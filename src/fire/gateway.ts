@@ -3,6 +3,7 @@ import { connectGateway, type GatewayTarget } from '../gateway/link.js';
 import type { PaymentTimeline } from '../gateway/gateway.js';
 import { isV2, newImpUid, newMerchantUid, newRunId, newTransactionId, type ConfirmOrder } from '../protocol/index.js';
 import { UsageError } from '../util/errors.js';
+import { SecretMask } from '../util/secrets.js';
 import { fireConfirm, type FireOptions, type FireResult } from './index.js';
 
 /** How long fire waits for the charge and webhooks that follow the answer, unless told otherwise. */
@@ -89,8 +90,12 @@ export async function fireThroughGateway(options: GatewayFireOptions): Promise<G
   };
   const link = connectGateway(options.gateway);
   const run = `fire-${newRunId()}`;
+  // The webhooks' URLs and the gateway's own may hold credentials; what the gateway reports is shown masked.
+  const secrets = new SecretMask().addUrl(link.url).addUrl(options.noticeUrl);
   const failure = (doing: string, error: unknown): UsageError =>
-    new UsageError(`--gateway: ${doing} at ${link.url} failed (${error instanceof Error ? error.message : String(error)}); check that confirm-sim gateway is running there`);
+    new UsageError(
+      secrets.text(`--gateway: ${doing} at ${link.url} failed (${error instanceof Error ? error.message : String(error)}); check that confirm-sim gateway is running there`),
+    );
   try {
     try {
       await link.register(
@@ -126,7 +131,7 @@ export async function fireThroughGateway(options: GatewayFireOptions): Promise<G
         timeline = await link.payment(order.merchantUid!, run);
         const settled = timeline.status !== 'ready' && timeline.webhooks.every((webhook) => webhook.state !== 'pending');
         if (settled || performance.now() - started >= settleMs) {
-          return { ...result, lifecycle: lifecycleOf(link.url, run, timeline, !settled) };
+          return { ...result, lifecycle: secrets.deep(lifecycleOf(link.url, run, timeline, !settled)) };
         }
         await sleep(POLL_MS, undefined, { signal: options.signal });
       }

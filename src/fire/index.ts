@@ -20,7 +20,8 @@ import {
 } from '../protocol/index.js';
 import { UsageError } from '../util/errors.js';
 import { formatMs } from '../util/duration.js';
-import { parseHttpUrl } from '../util/url.js';
+import { maskUrl, parseHttpUrl } from '../util/url.js';
+import { SecretMask } from '../util/secrets.js';
 import type { TypedEmitter } from '../util/events.js';
 import { classifyNoAnswer, type NoAnswerCause } from './classify.js';
 import { readBoundedBody } from '../http/bounded-body.js';
@@ -108,6 +109,8 @@ export type FireEvents = {
 
 interface PreparedRequest {
   url: URL;
+  /** What this request sent that is secret, to be masked wherever the merchant echoes it back. */
+  secrets: SecretMask;
   /** Unredacted, for the wire. */
   wireHeaders: Record<string, string>;
   request: FireRequest;
@@ -172,11 +175,14 @@ function prepareRequest(options: FireOptions): PreparedRequest {
   const shownHeaders = Object.fromEntries(
     Object.entries(wireHeaders).map(([name, value]) => [name, redactHeaderValue(name, value)]),
   );
+  const secrets = new SecretMask().addUrl(url.href).addHeaders(wireHeaders);
+  if (options.secret) secrets.add(options.secret.key.toString('base64'));
   return {
     url,
+    secrets,
     wireHeaders,
     warnings,
-    request: { url: url.href, method: 'POST', dialect, headers: shownHeaders, body, signed, order, timeoutMs },
+    request: { url: maskUrl(url.href), method: 'POST', dialect, headers: shownHeaders, body, signed, order, timeoutMs },
   };
 }
 
@@ -247,7 +253,7 @@ async function exchange(prepared: PreparedRequest, options: FireOptions): Promis
     const totalMs = performance.now() - started;
     if (options.signal?.aborted) throw options.signal.reason;
     if (isRequestMistake(error)) {
-      throw new UsageError(`cannot send this request: ${error.message}; check the extra headers and the body`);
+      throw new UsageError(`cannot send this request: ${prepared.secrets.text(error.message)}; check the extra headers and the body`);
     }
     const cause: NoAnswerCause =
       error === deadlineReason ? { error: 'timeout', message: deadlineReason.message } : classifyNoAnswer(error, headersArrived !== undefined);
@@ -277,5 +283,7 @@ export async function fireConfirm(options: FireOptions): Promise<FireResult> {
       ? { kind: 'http', status: answer.status, body: answer.body }
       : { kind: 'no-answer', error: answer.error, message: answer.message },
   );
-  return { schemaVersion: 2, request: prepared.request, answer, decision, warnings: prepared.warnings };
+  // The merchant's answer may echo a credential we sent (a header, the secret): it is shown masked.
+  const shown = prepared.secrets.deep({ answer, decision });
+  return { schemaVersion: 2, request: prepared.request, ...shown, warnings: prepared.warnings };
 }

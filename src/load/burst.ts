@@ -17,6 +17,8 @@ import { startWorkers } from './workers.js';
 import { epochNow, waitUntilEpoch } from './clock.js';
 import { summarizeRun } from './summarize.js';
 import { writeLedger } from './ledger.js';
+import { planSecrets } from './secrets.js';
+import { maskError, maskedEmitter } from '../util/secrets.js';
 import { ensureWritable } from '../util/files.js';
 import type { BurstEvents, BurstPhase } from './events.js';
 import type { BurstReport, BurstWarning, PaymentsSection, StockSection } from './report.js';
@@ -126,7 +128,17 @@ async function driveOnWorkers(
  */
 export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {}): Promise<BurstReport> {
   const plan = resolveBurstPlan(options);
-  const events = hooks.events ?? new TypedEmitter<BurstEvents>();
+  // What the merchant answers may echo a credential the run sent: events, errors and the report are masked.
+  const secrets = planSecrets(plan);
+  const events = maskedEmitter(hooks.events ?? new TypedEmitter<BurstEvents>(), secrets);
+  try {
+    return secrets.deep(await runPlan(plan, events, hooks));
+  } catch (error) {
+    throw maskError(error, secrets);
+  }
+}
+
+async function runPlan(plan: BurstPlan, events: TypedEmitter<BurstEvents>, hooks: BurstRunHooks): Promise<BurstReport> {
   const { signal } = hooks;
   const warnings: BurstWarning[] = [];
   const warn = (warning: BurstWarning): void => {
@@ -323,7 +335,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
     warnings,
     payments,
   });
-  if (plan.ledgerPath !== null) await writeLedger(plan.ledgerPath, plan, driven.store);
+  if (plan.ledgerPath !== null) await writeLedger(plan.ledgerPath, plan, driven.store, planSecrets(plan));
   events.emit('done', report);
   return report;
 }

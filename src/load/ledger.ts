@@ -7,6 +7,7 @@ import type { BurstPlan } from './options.js';
 import { Flag, OUTCOME_NAMES, Outcome, OutcomeStore, noAnswerKindOf } from './outcomes.js';
 import { MerchantUidTemplate } from './schedule.js';
 import { intendedArrival } from './summarize.js';
+import type { SecretMask } from '../util/secrets.js';
 
 /** One ledger line: everything the gateway knew about one request. */
 export interface LedgerEntry {
@@ -38,13 +39,16 @@ function round(value: number): number {
  * Writes the run's history, one NDJSON line per request in arrival order, streaming with back-pressure so
  * a million-request ledger never sits in memory at once.
  */
-export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeStore): Promise<void> {
+export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeStore, secrets: SecretMask): Promise<void> {
   const { arrays } = store;
   const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
   const arrival = intendedArrival(plan);
-  const reasonFailures = store.reasons.map(
-    (reason) => decide(plan.dialect, { kind: 'http', status: reason.status, body: reason.body }).failReason,
-  );
+  // A reason is the merchant's text, which may echo a credential the run sent.
+  const reasonFailures = store.reasons.map((reason) => {
+    const failReason = decide(plan.dialect, { kind: 'http', status: reason.status, body: reason.body }).failReason;
+    return failReason === null ? null : secrets.text(failReason);
+  });
+  const reasonDetails = store.reasons.map((reason) => (reason.detail === null ? null : secrets.text(reason.detail)));
   const stream = createWriteStream(path);
   let chunk = '';
   for (let request = 0; request < store.requests; request++) {
@@ -60,7 +64,7 @@ export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeS
     let reason: string | null = null;
     if (outcome === Outcome.Refused) {
       const id = arrays.detail[request]!;
-      reason = store.reasons[id]?.detail ?? null;
+      reason = reasonDetails[id] ?? null;
       failReason = reasonFailures[id] ?? null;
     } else if (outcome === Outcome.Timeout || outcome === Outcome.ConnectionError) {
       const kind: NoAnswerKind = outcome === Outcome.Timeout ? 'timeout' : noAnswerKindOf(arrays.detail[request]!);

@@ -1,3 +1,4 @@
+import { describeBadHeader } from '../util/secrets.js';
 import { UsageError } from '../util/errors.js';
 import { parseHttpUrl, requireLoopback } from '../util/url.js';
 import { DEFAULT_TIMEOUT_MS } from '../protocol/decision.js';
@@ -158,7 +159,7 @@ export function parseHeader(text: string, flag = '--header'): [string, string] {
   const name = at > 0 ? text.slice(0, at).trim() : '';
   const value = at > 0 ? text.slice(at + 1).trim() : '';
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value)) {
-    throw new UsageError(`${flag}: "${text}" is not a header; write it as 'Name: value'`);
+    throw new UsageError(`${flag}: ${describeBadHeader(text)} is not a header; write it as 'Name: value' (a name of letters, digits and -, a value on one line)`);
   }
   if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
     throw new UsageError(`${flag}: ${name} is set by confirm-sim itself; leave it out`);

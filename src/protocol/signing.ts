@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { UsageError } from '../util/errors.js';
+import { maskHeaderValue } from '../util/secrets.js';
 
 /**
  * Standard Webhooks signing, as every PortOne V2 webhook (and so the V2 confirm call) is signed:
@@ -80,14 +81,5 @@ export function signWebhook(secret: WebhookSecret, body: string, options: SignOp
   };
 }
 
-// Authorization, Proxy-Authorization, Cookie, Set-Cookie, the gateway's X-ImpTokenHeader, X-Api-Key,
-// anything-token / -secret / -key: every way a credential travels in a header.
-const CREDENTIAL_HEADER = /authorization|cookie|token|secret|api-?key|-key$/;
-
-/** Masks a header value for display when it carries a credential. */
-export function redactHeaderValue(name: string, value: string): string {
-  const lower = name.toLowerCase();
-  if (lower === 'webhook-signature') return value.replace(/(v1,)[A-Za-z0-9+/=]+/g, '$1****');
-  if (CREDENTIAL_HEADER.test(lower)) return '****';
-  return value.replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_****');
-}
+/** Masks a header value for display when it carries a credential, by the rule in util/secrets.ts. */
+export const redactHeaderValue = maskHeaderValue;

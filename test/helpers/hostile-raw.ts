@@ -11,12 +11,12 @@ export interface HostileTarget {
 
 /**
  * A raw-socket target: for each request it reads (up to the blank line after the headers, then the
- * Content-Length body), `answer` writes whatever bytes it likes on the socket. No HTTP library on this side,
+ * Content-Length body), `answer` (given the request line and headers) writes whatever bytes it likes on the socket. No HTTP library on this side,
  * so it can send what no server library would let it.
  */
 export async function startRawTarget(
   t: TestContext,
-  answer: (socket: net.Socket, requestNumber: number) => void,
+  answer: (socket: net.Socket, requestNumber: number, head: string) => void,
   path = '/confirm',
 ): Promise<HostileTarget> {
   let count = 0;
@@ -35,7 +35,7 @@ export async function startRawTarget(
         const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
         if (buffered.length < end + 4 + length) return;
         buffered = buffered.subarray(end + 4 + length);
-        if (!socket.destroyed) answer(socket, ++count);
+        if (!socket.destroyed) answer(socket, ++count, head);
       }
     });
   });

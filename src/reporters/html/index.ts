@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { UsageError } from '../../util/errors.js';
 import type { BurstReport } from '../../load/report.js';
 import type { LedgerSummary } from '../../load/ledger-read.js';
-import { maskUrlCredentials } from '../../util/url.js';
+import { maskUrl } from '../../util/url.js';
 import { writeReport } from '../json.js';
 import { ledgerPageModel, reportPageModel } from './model.js';
 import type { PageModel } from './page-model.js';
@@ -127,7 +127,7 @@ ${factsTable(model)}
  * holds. Opens offline; sends no request.
  */
 export function renderHtmlReport(source: BurstReport | LedgerSummary): string {
-  const options = { maskUrl: maskUrlCredentials, version: VERSION };
+  const options = { maskUrl, version: VERSION };
   return renderPage(source.kind === 'confirm-sim.ledger' ? ledgerPageModel(source, options) : reportPageModel(source, options));
 }
 
