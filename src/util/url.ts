@@ -97,10 +97,12 @@ export function maskUrl(text: string): string {
   }
   // "user:pass@host" without http:// parses with "user:" as its scheme and everything else as an opaque path.
   if (url.host === '') return maskUrlText(text);
-  if (url.password !== '') url.password = MASK;
-  else if (url.username !== '') url.username = MASK;
   const search = url.search === '' ? '' : `?${maskParameters(url.search.slice(1))}`;
   const hash = url.hash === '' ? '' : `#${maskParameters(url.hash.slice(1))}`;
+  // Nothing to hide: the URL as the user wrote it, not as WHATWG would normalise it ("http://h" stays without "/").
+  if (url.username === '' && url.password === '' && search === url.search && hash === url.hash) return text;
+  if (url.password !== '') url.password = MASK;
+  else if (url.username !== '') url.username = MASK;
   url.search = '';
   url.hash = '';
   return `${url.href.replace(/%2A%2A%2A%2A/g, MASK)}${search}${hash}`;
