@@ -7,6 +7,7 @@ import {
   DEFAULT_API_SECRET,
   DEFAULT_IMP_KEY,
   DEFAULT_IMP_SECRET,
+  DEFAULT_PAYMENT_TOKEN_LIFETIME_MS,
   DEFAULT_TOKEN_TTL_SECONDS,
   startGateway,
 } from '../gateway/index.js';
@@ -31,6 +32,7 @@ interface GatewayFlags {
   storeId?: string;
   confirmTimeout: string;
   tokenTtl: string;
+  tokenLifetime: string;
 }
 
 /** A credential given directly or, kept out of ps and shell history, through an environment variable. */
@@ -51,12 +53,21 @@ function tokenTtlSeconds(text: string): number {
   return seconds;
 }
 
+function paymentTokenLifetimeMs(text: string): number {
+  const ms = parseDuration(text, '--token-lifetime');
+  if (!Number.isInteger(ms) || ms <= 0) {
+    throw new UsageError(`--token-lifetime: "${text}" is not a lifetime above 0; give e.g. 10m, 90s or 500ms`);
+  }
+  return ms;
+}
+
 async function runGateway(flags: GatewayFlags, context: CliContext): Promise<void> {
   const impSecret = credential(flags.impSecret, flags.impSecretEnv, '--imp-secret', context.env);
   const apiSecret = credential(flags.apiSecret, flags.apiSecretEnv, '--api-secret', context.env);
   const secret = resolveSecretFlags(flags, context.env);
   const confirmTimeoutMs = parseDuration(flags.confirmTimeout, '--confirm-timeout');
   const ttl = tokenTtlSeconds(flags.tokenTtl);
+  const tokenLifetimeMs = paymentTokenLifetimeMs(flags.tokenLifetime);
   const gateway = await startGateway({
     host: flags.host,
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
@@ -64,6 +75,7 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
     impSecret,
     apiSecret,
     tokenTtlSeconds: ttl,
+    tokenLifetimeMs,
     secret,
     storeId: flags.storeId,
     confirmTimeoutMs,
@@ -84,6 +96,7 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
         maskedWebhookSecret: secret?.masked ?? null,
         confirmTimeoutMs,
         tokenTtlSeconds: ttl,
+        paymentTokenLifetimeMs: tokenLifetimeMs,
       },
       style,
     ),
@@ -126,6 +139,11 @@ export const registerGateway: RegisterCommand = (program, context) => {
     .option('--store-id <id>', 'V2 store id of every V2 payment, sent in V2 confirm and webhook data (default: a fixed test store id)')
     .option('--confirm-timeout <duration>', "how long to wait for the merchant's confirm answer", `${DEFAULT_TIMEOUT_MS / 1000}s`)
     .option('--token-ttl <duration>', 'lifetime of an access token', `${DEFAULT_TOKEN_TTL_SECONDS / 60}m`)
+    .option(
+      '--token-lifetime <duration>',
+      "how long a manual-confirm payment token stays valid after the buyer's requestPayment (a later confirm is INVALID_PAYMENT_TOKEN)",
+      `${DEFAULT_PAYMENT_TOKEN_LIFETIME_MS / 60_000}m`,
+    )
     .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM'], USAGE_EXIT]))
     .action((flags: GatewayFlags) => runGateway(flags, context));
 };

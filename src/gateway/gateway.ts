@@ -42,7 +42,7 @@ import {
   type TimelineEntry,
   type WebhookRecord,
 } from './payments.js';
-import { RunTally, type SaleSummary } from './runs.js';
+import { RunTally, type CountedConfirmRefusal, type SaleSummary } from './runs.js';
 import { v1PaymentView, type GatewayPayment } from './v1/view.js';
 import {
   checkAnswers,
@@ -50,7 +50,9 @@ import {
   type AnswersResult,
   type ConfirmAnswerReport,
   type PaymentOutcome,
+  type PaymentToken,
   type RegistrationResult,
+  type SaleStatuses,
 } from './sim/sales.js';
 import {
   buildWebhook,
@@ -73,6 +75,12 @@ export const DECLINE_PG_CODE = 'SIM_DECLINED';
 export const DEFAULT_MAX_PAYMENTS = 200_000;
 /** A run is taken for finished (its payments may be forgotten) this long after its last change. */
 export const DEFAULT_RETENTION_GRACE_MS = 10 * 60_000;
+/**
+ * How long a manual-confirm payment token stays valid. PortOne documents no figure (it depends on the PG, and
+ * a late confirm fails), so the default is a realistic few minutes rather than forever: a merchant that queues
+ * its confirms finds out here. Runs and the CLI set their own.
+ */
+export const DEFAULT_PAYMENT_TOKEN_LIFETIME_MS = 10 * 60_000;
 /** Forgetting starts this far below the limit, so it runs once per chunk, not once per payment. */
 const RETENTION_MARGIN = 0.1;
 /** Summaries of runs whose payments are all forgotten are kept up to this many runs. */
@@ -107,6 +115,9 @@ export interface PaymentRequest {
   /** The fail_reason of a declined charge. */
   decline_reason?: string;
 }
+
+/** PortOne.requestPayment on a manual-confirm channel: request_pay's fields without a confirm URL; V2 dialects only. */
+export type ManualPaymentRequest = Omit<PaymentRequest, 'confirm_url' | 'decline_reason'>;
 
 export interface PrepareRequest {
   merchant_uid: string;
@@ -212,6 +223,8 @@ export interface GatewaySettings {
   maxPayments: number;
   /** A run that changed this recently is still being summarized: none of its payments is forgotten (unless it ended). */
   retentionGraceMs: number;
+  /** How long a manual-confirm payment token is valid from its payment's registration; a sale may set its own. */
+  paymentTokenLifetimeMs: number;
   nowMs: () => number;
   random: () => number;
   receiptUrlFor: (record: PaymentRecord) => string;
@@ -289,6 +302,10 @@ function decisionOf(dialect: Dialect, answer: ConfirmAnswerReport): Pick<Gateway
 
 const V1_NO_DETAIL_REASON = v1FailReason(null);
 
+function paymentTokenOf(record: PaymentRecord): PaymentToken {
+  return { paymentId: record.orderId, paymentToken: record.manualConfirm!.paymentToken, txId: record.transactionId };
+}
+
 /** The lifecycle of payments around the confirm call: registering, confirming, charging, cancelling, notifying. */
 export class Gateway {
   readonly events = new TypedEmitter<GatewayEvents>();
@@ -330,7 +347,10 @@ export class Gateway {
   }
 
   timelineOf(record: PaymentRecord): PaymentTimeline {
-    return { schemaVersion: 1, ...structuredClone(record), timeline: timelineOf(record) } as PaymentTimeline;
+    const copy = { schemaVersion: 1, ...structuredClone(record), timeline: timelineOf(record) } as PaymentTimeline;
+    // A payment token pays the payment: a listing of the store must not hand it to whoever reads it.
+    if (copy.manualConfirm) copy.manualConfirm = { ...copy.manualConfirm, paymentToken: 'ptk_****' };
+    return copy;
   }
 
   /** A payment by imp_uid, V2 paymentId or V1 merchant_uid (its latest payment), in that order. */
@@ -362,10 +382,19 @@ export class Gateway {
   }
 
   summary(run: string): SaleSummary {
+    return this.#tally(run).snapshot();
+  }
+
+  /** One letter per registered payment of the run, in registration order (see SaleStatuses). */
+  statuses(run: string): SaleStatuses {
+    const tally = this.#tally(run);
+    return { run, count: tally.summary.payments.registered, statuses: tally.statusLine() };
+  }
+
+  #tally(run: string): RunTally {
     const tally = this.#runs.get(run);
     if (!tally) throw notFound(`no run ${run} has registered payments`);
-    const summary = tally.snapshot();
-    return summary;
+    return tally;
   }
 
   // ---- a run's sale: registration and answers -----------------------------------------------------------
@@ -379,6 +408,7 @@ export class Gateway {
     if (sale.api === 'v2' && sale.noticeUrl !== null && this.settings.secret === undefined) {
       throw badRequest('a V2 sale with a noticeUrl needs signed webhooks, but the gateway has no webhook secret; start it with one (--secret whsec_...)');
     }
+    const manual = sale.flow === 'manual-confirm';
     const settings = {
       run: sale.run,
       api: sale.api,
@@ -386,10 +416,15 @@ export class Gateway {
       webhookVersion: sale.webhookVersion,
       noticeUrl: sale.noticeUrl,
       declineRate: sale.declineRate ?? this.settings.declineRate,
+      flow: sale.flow,
+      tokenLifetimeMs: manual ? (sale.tokenLifetimeMs ?? this.settings.paymentTokenLifetimeMs) : null,
     };
     const existing = this.#runs.get(sale.run);
     const mismatch = existing?.matches(settings);
     if (mismatch) throw conflict(mismatch);
+    const firstIndex = existing?.nextIndex ?? 0;
+    // The lifetime counts from registration: the buyer's requestPayment returns the token when the sale opens.
+    const tokenExpiresAt = settings.tokenLifetimeMs === null ? undefined : this.settings.nowMs() + settings.tokenLifetimeMs;
 
     const seenOrders = new Set<string>();
     const seenImpUids = new Set<string>();
@@ -406,6 +441,8 @@ export class Gateway {
         noticeUrl: sale.noticeUrl,
         webhookVersion: sale.webhookVersion,
         outcome: payment.outcome,
+        tokenExpiresAt,
+        runIndex: firstIndex + index,
       };
       const refusal =
         this.store.refusalOf(opening) ??
@@ -426,7 +463,9 @@ export class Gateway {
     if (sale.api === 'v1' && sale.payments.some((payment) => payment.impUid === undefined)) result.impUids = records.map((record) => record.impUid!);
     if (sale.api === 'v2' && sale.payments.some((payment) => payment.transactionId === undefined)) result.transactionIds = records.map((record) => record.transactionId);
     if (this.#listening('payment')) for (const record of records) this.#announce('ready', record);
-    this.events.emit('sale', result);
+    // Listeners (the terminal log) learn of the sale, never of the tokens that would let them pay it.
+    this.events.emit('sale', { ...result });
+    if (manual) result.tokens = records.map(paymentTokenOf);
     return result;
   }
 
@@ -440,7 +479,8 @@ export class Gateway {
     let run: string | null = null;
     for (const answer of answers) {
       const record = this.#answerTarget(answer);
-      if (!record) {
+      // A manual-confirm payment goes on only when the merchant confirms it with its token.
+      if (!record || record.manualConfirm !== null) {
         result.unknown += 1;
         continue;
       }
@@ -489,7 +529,8 @@ export class Gateway {
     decision: Pick<GatewayDecision, 'proceed' | 'failReason'>,
     refusalKind: 'refused' | 'no-answer',
     declineReason: string,
-    sendWebhook = true,
+    /** Whether a charge sends Transaction.Paid (manual confirm's skipWebhook); a failure's webhook is always sent. */
+    paidWebhook = true,
   ): { charge: PaymentAttempt['charge']; webhook: Promise<WebhookDelivery> | null } {
     let charge: PaymentAttempt['charge'];
     if (!decision.proceed) {
@@ -506,7 +547,7 @@ export class Gateway {
     tally?.settled(record, this.settings.nowMs());
     const paid = record.status === 'paid';
     this.#announce(paid ? 'paid' : charge === 'declined' ? 'declined' : 'failed', record);
-    const webhook = sendWebhook ? this.#notify(record, paid ? { kind: 'paid' } : { kind: 'failed' }) : null;
+    const webhook = paid && !paidWebhook ? null : this.#notify(record, paid ? { kind: 'paid' } : { kind: 'failed' });
     return { charge, webhook };
   }
 
@@ -519,16 +560,37 @@ export class Gateway {
 
   /**
    * The merchant let a ready payment go on (V2 manual confirm: POST /payments/{id}/confirm): the PG charges
-   * or declines it now, and the webhook that is due follows unless `webhook` is false (the call's skipWebhook).
-   * `charge` says what the PG did: 'declined' is the API's PG_PROVIDER error.
+   * or declines it now, spending its payment token either way. Transaction.Paid follows unless `paidWebhook`
+   * is false (the call's skipWebhook, which by PortOne's docs spares only the success webhook); a decline's
+   * Transaction.Failed is always sent. `charge` says what the PG did: 'declined' is the API's PG_PROVIDER error.
    */
   settleApproved(
     record: PaymentRecord,
-    options: { webhook?: boolean; declineReason?: string } = {},
+    options: { paidWebhook?: boolean; declineReason?: string } = {},
   ): { charge: PaymentAttempt['charge']; webhook: Promise<WebhookDelivery> | null } {
     if (record.status !== 'ready') throw conflict(`payment ${record.impUid ?? record.orderId} is ${record.status}, not ready`);
-    record.confirmedAt = this.settings.nowMs();
-    return this.#afterConfirm(record, { proceed: true, failReason: null }, 'refused', options.declineReason ?? DEFAULT_DECLINE_REASON, options.webhook ?? true);
+    const now = this.settings.nowMs();
+    record.confirmedAt = now;
+    if (record.manualConfirm) record.manualConfirm.tokenUsedAt = now;
+    const settled = this.#afterConfirm(
+      record,
+      { proceed: true, failReason: null },
+      'refused',
+      options.declineReason ?? DEFAULT_DECLINE_REASON,
+      options.paidWebhook ?? true,
+    );
+    if (settled.charge === 'approved' && record.manualConfirm) record.manualConfirm.confirmed += 1;
+    return settled;
+  }
+
+  /**
+   * Counts a manual-confirm call on the payment it names and on that payment's run: it charged the payment
+   * (`succeeded`) or was refused with a V2 error type. Calls naming no payment count nowhere.
+   */
+  confirmCalled(record: PaymentRecord | undefined, outcome: 'succeeded' | CountedConfirmRefusal): void {
+    if (!record) return;
+    if (record.manualConfirm) record.manualConfirm.calls += 1;
+    if (record.run !== null) this.#runs.get(record.run)?.confirmCalled(outcome, this.settings.nowMs());
   }
 
   /** The run is done with the gateway (it read its summary): its payments are the first forgotten. */
@@ -612,54 +674,7 @@ export class Gateway {
 
   /** The same from fields as they arrive over HTTP, unchecked: every one is checked here. */
   async requestPaymentFromFields(fields: RequestFields): Promise<PaymentAttempt> {
-    const limits = PAYMENT_FIELD_LIMITS;
-    const dialect = optionalChoice(fields, 'dialect', DIALECTS) ?? 'v1';
-    const api: ApiVersion = isV2(dialect) ? 'v2' : 'v1';
-    const pg = pgOf(fields);
-    const orderId = requiredString(fields, 'merchant_uid', limits.merchant_uid);
-    const currency = optionalCurrency(fields, 'currency') ?? DEFAULT_CURRENCY;
-    const amount = requiredAmount(fields, 'amount', currency);
-    const details: PaymentDetails = {
-      name: optionalString(fields, 'name', limits.name) ?? null,
-      payMethod: optionalPayMethod(fields, 'pay_method') ?? 'card',
-      pgProvider: pg.provider,
-      pgId: pg.mid,
-      buyerName: optionalString(fields, 'buyer_name', limits.buyer_name) ?? null,
-      buyerEmail: optionalString(fields, 'buyer_email', limits.buyer_email) ?? null,
-      buyerTel: optionalString(fields, 'buyer_tel', limits.buyer_tel) ?? null,
-      buyerAddr: optionalString(fields, 'buyer_addr', limits.buyer_addr) ?? null,
-      buyerPostcode: optionalString(fields, 'buyer_postcode', limits.buyer_postcode) ?? null,
-      customData: customData(fields.custom_data),
-      userAgent: optionalString(fields, 'user_agent') ?? null,
-    };
-    const noticeUrl = optionalUrl(fields, 'notice_url');
-    const confirmUrl = optionalUrl(fields, 'confirm_url');
-    const outcome = optionalChoice(fields, 'outcome', OUTCOMES) ?? null;
-    const declineReason = optionalString(fields, 'decline_reason') ?? DEFAULT_DECLINE_REASON;
-    if (api === 'v2' && this.settings.secret === undefined && (confirmUrl !== null || noticeUrl !== null)) {
-      throw badRequest(
-        `dialect ${dialect} signs the confirm call and webhooks, but the gateway has no webhook secret; start it with one (--secret whsec_...)`,
-      );
-    }
-    this.store.checkPreparation(orderId, amount, currency);
-    const opening = {
-      api,
-      dialect,
-      orderId,
-      run: null,
-      amount,
-      currency,
-      details,
-      noticeUrl,
-      webhookVersion: api === 'v2' ? (dialect === 'v2-2024-01-01' ? '2024-01-01' : '2024-04-25') : null,
-      outcome,
-    } as const;
-    const refusal = this.store.refusalOf(opening);
-    if (refusal !== null) throw conflict(refusal);
-    this.#makeRoom(1);
-    const record = this.store.open(opening);
-    this.#announce('ready', record);
-
+    const { record, confirmUrl, declineReason } = this.#openOneOff(fields, false);
     let confirm: ConfirmReport | null = null;
     let decision: Pick<GatewayDecision, 'proceed' | 'failReason'> = { proceed: true, failReason: null };
     let refusalKind: 'refused' | 'no-answer' = 'refused';
@@ -692,6 +707,82 @@ export class Gateway {
     return { schemaVersion: 1, payment: this.v1View(record), timeline: this.timelineOf(record), confirm, charge, webhook: delivery };
   }
 
+  /**
+   * Plays PortOne.requestPayment on a manual-confirm channel: the buyer authenticates, nothing is charged, and
+   * the payment waits READY for the merchant's POST /payments/{paymentId}/confirm with the token returned here.
+   */
+  requestManualPayment(request: ManualPaymentRequest): PaymentToken {
+    return this.requestManualPaymentFromFields({ ...request });
+  }
+
+  /** The same from fields as they arrive over HTTP (POST /sim/payments with flow manual-confirm). */
+  requestManualPaymentFromFields(fields: RequestFields): PaymentToken {
+    const { flow: _flow, ...rest } = fields;
+    return paymentTokenOf(this.#openOneOff({ dialect: 'v2-2024-04-25', ...rest }, true).record);
+  }
+
+  /** Opens a one-off payment (no run) from request_pay's fields, refusing what the gateway would not open. */
+  #openOneOff(fields: RequestFields, manual: boolean): { record: PaymentRecord; confirmUrl: string | null; declineReason: string } {
+    const limits = PAYMENT_FIELD_LIMITS;
+    const dialect = optionalChoice(fields, 'dialect', DIALECTS) ?? 'v1';
+    const api: ApiVersion = isV2(dialect) ? 'v2' : 'v1';
+    const pg = pgOf(fields);
+    const orderId = requiredString(fields, 'merchant_uid', limits.merchant_uid);
+    const currency = optionalCurrency(fields, 'currency') ?? DEFAULT_CURRENCY;
+    const amount = requiredAmount(fields, 'amount', currency);
+    const details: PaymentDetails = {
+      name: optionalString(fields, 'name', limits.name) ?? null,
+      payMethod: optionalPayMethod(fields, 'pay_method') ?? 'card',
+      pgProvider: pg.provider,
+      pgId: pg.mid,
+      buyerName: optionalString(fields, 'buyer_name', limits.buyer_name) ?? null,
+      buyerEmail: optionalString(fields, 'buyer_email', limits.buyer_email) ?? null,
+      buyerTel: optionalString(fields, 'buyer_tel', limits.buyer_tel) ?? null,
+      buyerAddr: optionalString(fields, 'buyer_addr', limits.buyer_addr) ?? null,
+      buyerPostcode: optionalString(fields, 'buyer_postcode', limits.buyer_postcode) ?? null,
+      customData: customData(fields.custom_data),
+      userAgent: optionalString(fields, 'user_agent') ?? null,
+    };
+    const noticeUrl = optionalUrl(fields, 'notice_url');
+    const confirmUrl = optionalUrl(fields, 'confirm_url');
+    const outcome = optionalChoice(fields, 'outcome', OUTCOMES) ?? null;
+    const declineReason = optionalString(fields, 'decline_reason') ?? DEFAULT_DECLINE_REASON;
+    if (manual && api !== 'v2') {
+      throw badRequest(`flow manual-confirm is a V2 flow; leave dialect out or give a V2 one (v2-2024-04-25, v2-2024-01-01), not ${dialect}`);
+    }
+    if (manual && confirmUrl !== null) {
+      throw badRequest('flow manual-confirm calls no confirm_url: the merchant confirms with the payment token; leave confirm_url out');
+    }
+    if (manual && fields.decline_reason !== undefined) {
+      throw badRequest('decline_reason is not kept for manual-confirm payments; a decline answers PG_PROVIDER with the default reason');
+    }
+    if (api === 'v2' && this.settings.secret === undefined && (confirmUrl !== null || noticeUrl !== null)) {
+      throw badRequest(
+        `dialect ${dialect} signs the confirm call and webhooks, but the gateway has no webhook secret; start it with one (--secret whsec_...)`,
+      );
+    }
+    this.store.checkPreparation(orderId, amount, currency);
+    const opening = {
+      api,
+      dialect,
+      orderId,
+      run: null,
+      amount,
+      currency,
+      details,
+      noticeUrl,
+      webhookVersion: api === 'v2' ? (dialect === 'v2-2024-01-01' ? '2024-01-01' : '2024-04-25') : null,
+      outcome,
+      tokenExpiresAt: manual ? this.settings.nowMs() + this.settings.paymentTokenLifetimeMs : undefined,
+    } as const;
+    const refusal = this.store.refusalOf(opening);
+    if (refusal !== null) throw conflict(refusal);
+    this.#makeRoom(1);
+    const record = this.store.open(opening);
+    this.#announce('ready', record);
+    return { record, confirmUrl, declineReason };
+  }
+
   // ---- cancels -------------------------------------------------------------------------------------------
 
   /**
@@ -706,7 +797,7 @@ export class Gateway {
     const wasPartial = record.status === 'paid' && record.cancelledAmount > 0;
     const cancellation = this.store.cancel(record, request);
     const full = record.status === 'cancelled';
-    if (record.run !== null) this.#runs.get(record.run)?.cancelled(full, wasPartial, this.settings.nowMs());
+    if (record.run !== null) this.#runs.get(record.run)?.cancelled(record, full, wasPartial, this.settings.nowMs());
     this.#announce(full ? 'cancelled' : 'partially-cancelled', record);
     const webhook = options.webhook ? this.#notify(record, { kind: 'cancelled', cancellation }) : null;
     return { cancellation, webhook: webhook === null ? null : await webhook };

@@ -5,11 +5,13 @@ import { UsageError } from '../util/errors.js';
 import type { TypedEmitter } from '../util/events.js';
 import {
   DEFAULT_MAX_PAYMENTS,
+  DEFAULT_PAYMENT_TOKEN_LIFETIME_MS,
   DEFAULT_RETENTION_GRACE_MS,
   Gateway,
   type CancelPaymentRequest,
   type CancelResult,
   type GatewayEvents,
+  type ManualPaymentRequest,
   type PaymentAttempt,
   type PaymentPage,
   type PaymentRequest,
@@ -18,7 +20,7 @@ import {
 } from './gateway.js';
 import type { PaymentPreparation } from './payments.js';
 import type { SaleSummary } from './runs.js';
-import type { AnswersResult, ConfirmAnswerReport, RegistrationResult, SaleRegistration } from './sim/sales.js';
+import type { AnswersResult, ConfirmAnswerReport, PaymentToken, RegistrationResult, SaleRegistration, SaleStatuses } from './sim/sales.js';
 import type { GatewayRoute } from './routes.js';
 import { createHandler } from './server.js';
 import { simRoutes } from './sim/routes.js';
@@ -31,6 +33,7 @@ import { DEFAULT_TOKEN_TTL_SECONDS, TokenIssuer } from './tokens.js';
 export {
   DECLINE_PG_CODE,
   DEFAULT_MAX_PAYMENTS,
+  DEFAULT_PAYMENT_TOKEN_LIFETIME_MS,
   DEFAULT_RETENTION_GRACE_MS,
   DEFAULT_DECLINE_REASON,
   DEFAULT_PG_PROVIDER,
@@ -39,6 +42,7 @@ export {
   type CancelResult,
   type ConfirmReport,
   type GatewayEvents,
+  type ManualPaymentRequest,
   type Outcome,
   type PaymentAttempt,
   type PaymentChange,
@@ -54,6 +58,7 @@ export {
   WEBHOOK_VERSIONS,
   type ApiVersion,
   type FailureKind,
+  type ManualConfirmState,
   type PaymentCancellation,
   type PaymentFailure,
   type PaymentPreparation,
@@ -65,17 +70,21 @@ export {
   type WebhookState,
   type WebhookVersion,
 } from './payments.js';
-export { SUMMARY_EXAMPLES, type SaleSummary } from './runs.js';
+export { COUNTED_CONFIRM_REFUSALS, SUMMARY_EXAMPLES, type CountedConfirmRefusal, type SaleSummary, type StatusLetter } from './runs.js';
 export {
   MAX_ANSWER_BATCH,
   MAX_SALE_CHUNK,
   PAYMENT_OUTCOMES,
+  SALE_FLOWS,
   type AnswersResult,
   type ConfirmAnswerReport,
   type PaymentOutcome,
+  type PaymentToken,
   type RegistrationResult,
+  type SaleFlow,
   type SaleRegistration,
   type SalePayment,
+  type SaleStatuses,
 } from './sim/sales.js';
 export { GatewayApiError } from './errors.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, type IssuedToken } from './tokens.js';
@@ -138,6 +147,11 @@ export interface GatewayOptions {
   maxPayments?: number;
   /** How long after its last change a run's payments are protected from forgetting; default 10 minutes. */
   retentionGraceMs?: number;
+  /**
+   * How long a manual-confirm payment token is valid, counted from its payment's registration; default 10 minutes
+   * (DEFAULT_PAYMENT_TOKEN_LIFETIME_MS). A sale may set its own (SaleRegistration.tokenLifetimeMs).
+   */
+  tokenLifetimeMs?: number;
   /** The gateway's clock in epoch milliseconds; tests move it to expire tokens. Default Date.now. */
   now?: () => number;
   /** Draws for the decline rate and webhook jitter; default Math.random. */
@@ -164,6 +178,8 @@ export interface RunningGateway {
   answer(answers: ConfirmAnswerReport[], run?: string): AnswersResult;
   /** What GET /sim/sales/{run} does. */
   summary(run: string): SaleSummary;
+  /** What GET /sim/sales/{run}/statuses does: one letter per registered payment, in registration order. */
+  statuses(run: string): SaleStatuses;
   /** What POST /sim/sales/{run}/end does. */
   end(run: string): SaleSummary;
   /** What GET /sim/payments/{id} does: by imp_uid, paymentId or merchant_uid. */
@@ -172,6 +188,11 @@ export interface RunningGateway {
   prepare(request: PrepareRequest): PaymentPreparation;
   /** What POST /sim/payments does: IMP.request_pay through confirm, charge and webhook. */
   requestPayment(request: PaymentRequest): Promise<PaymentAttempt>;
+  /**
+   * What POST /sim/payments with flow manual-confirm does: PortOne.requestPayment on a manual-confirm channel.
+   * The payment waits READY; the merchant charges it with POST /payments/{paymentId}/confirm and the token.
+   */
+  requestManualPayment(request: ManualPaymentRequest): PaymentToken;
   /** What POST /payments/cancel does. */
   cancelPayment(request: CancelPaymentRequest): Promise<CancelResult>;
   close(): Promise<void>;
@@ -190,6 +211,9 @@ function checkOptions(options: GatewayOptions): void {
   }
   if (options.retentionGraceMs !== undefined && !(Number.isFinite(options.retentionGraceMs) && options.retentionGraceMs >= 0)) {
     throw new UsageError(`retention grace: ${options.retentionGraceMs} ms is not a duration of 0 or more`);
+  }
+  if (options.tokenLifetimeMs !== undefined && !(Number.isSafeInteger(options.tokenLifetimeMs) && options.tokenLifetimeMs > 0)) {
+    throw new UsageError(`token lifetime: ${options.tokenLifetimeMs} ms is not a lifetime; give whole milliseconds above 0, e.g. 600000 (10m)`);
   }
   if (webhookTimeoutMs !== undefined && !(Number.isFinite(webhookTimeoutMs) && webhookTimeoutMs > 0)) {
     throw new UsageError(`webhook timeout: ${webhookTimeoutMs} ms is not a usable deadline; give more than 0`);
@@ -234,6 +258,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     v1WebhookRetries: options.v1WebhookRetries ?? false,
     maxPayments: options.maxPayments ?? DEFAULT_MAX_PAYMENTS,
     retentionGraceMs: options.retentionGraceMs ?? DEFAULT_RETENTION_GRACE_MS,
+    paymentTokenLifetimeMs: options.tokenLifetimeMs ?? DEFAULT_PAYMENT_TOKEN_LIFETIME_MS,
     nowMs,
     random: options.random ?? Math.random,
     receiptUrlFor: (record) =>
@@ -277,10 +302,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     register: (sale) => gateway.register(sale),
     answer: (answers, run) => gateway.answer({ run, answers }),
     summary: (run) => gateway.summary(run),
+    statuses: (run) => gateway.statuses(run),
     end: (run) => gateway.end(run),
     payment: (id, run) => gateway.timeline(id, run),
     prepare: (request) => gateway.prepare(request),
     requestPayment: (request) => gateway.requestPayment(request),
+    requestManualPayment: (request) => gateway.requestManualPayment(request),
     cancelPayment: (request) => gateway.cancelPayment(request),
     close() {
       closed ??= (async () => {

@@ -11,6 +11,7 @@ import {
   type ConfirmAnswerReport,
   type RegistrationResult,
   type SaleRegistration,
+  type SaleStatuses,
 } from './sim/sales.js';
 
 /** A gateway base URL, or a running gateway from startGateway (its `url` is used, so both work the same). */
@@ -35,7 +36,10 @@ export interface GatewayLinkOptions {
 export interface GatewayLink {
   /** The REST API base URL the merchant is configured with. */
   readonly url: string;
-  /** Registers every payment of a sale as ready (chunked); refused as a whole chunk on a taken or repeated id. */
+  /**
+   * Registers every payment of a sale as ready (chunked); refused as a whole chunk on a taken or repeated id.
+   * A manual-confirm sale's answer carries each payment's token, in the order of the payments.
+   */
   register(sale: SaleRegistration, signal?: AbortSignal): Promise<RegistrationResult>;
   /** One confirm answer as it arrives (status null = no answer in time); sent with others within `batchMs`. */
   answer(answer: ConfirmAnswerReport): void;
@@ -43,6 +47,8 @@ export interface GatewayLink {
   flush(): Promise<AnswersResult>;
   /** The sale's truth: counts of payments, answers and webhooks, with examples. */
   summary(run: string): Promise<SaleSummary>;
+  /** Each payment's state, one letter a payment in registration order (R ready, P paid, F failed, C/X cancelled). */
+  statuses(run: string): Promise<SaleStatuses>;
   /** Says the run is done (after its summary was read): its payments are the first the gateway forgets. */
   end(run: string): Promise<SaleSummary>;
   /** One payment with its timeline, by imp_uid, paymentId or merchant_uid. */
@@ -156,6 +162,7 @@ export function connectGateway(target: GatewayTarget, options: GatewayLinkOption
     async register(sale, signal) {
       const { payments, ...settings } = sale;
       let result: RegistrationResult = { run: sale.run, registered: 0, total: 0 };
+      const tokens: NonNullable<RegistrationResult['tokens']> = [];
       for (let start = 0; start < payments.length || start === 0; start += MAX_SALE_CHUNK) {
         signal?.throwIfAborted();
         const chunk = await call<RegistrationResult>('POST', '/sim/sales', { ...settings, payments: payments.slice(start, start + MAX_SALE_CHUNK) }, signal);
@@ -166,6 +173,10 @@ export function connectGateway(target: GatewayTarget, options: GatewayLinkOption
           ...(chunk.impUids ? { impUids: [...(result.impUids ?? []), ...chunk.impUids] } : {}),
           ...(chunk.transactionIds ? { transactionIds: [...(result.transactionIds ?? []), ...chunk.transactionIds] } : {}),
         };
+        if (chunk.tokens) {
+          for (const token of chunk.tokens) tokens.push(token);
+          result.tokens = tokens;
+        }
       }
       return result;
     },
@@ -177,6 +188,7 @@ export function connectGateway(target: GatewayTarget, options: GatewayLinkOption
     },
     flush,
     summary: (run) => call<SaleSummary>('GET', `/sim/sales/${encodeURIComponent(run)}`),
+    statuses: (run) => call<SaleStatuses>('GET', `/sim/sales/${encodeURIComponent(run)}/statuses`),
     end: (run) => call<SaleSummary>('POST', `/sim/sales/${encodeURIComponent(run)}/end`, {}),
     payment: (id, run) =>
       call<PaymentTimeline>('GET', `/sim/payments/${encodeURIComponent(id)}${run === undefined ? '' : `?run=${encodeURIComponent(run)}`}`),

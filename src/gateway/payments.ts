@@ -188,7 +188,28 @@ export interface PaymentRecord {
   confirmAnswer: { at: number; status: number | null } | null;
   /** V2 manual confirm: when the merchant confirmed the payment itself. */
   confirmedAt: number | null;
+  /** V2 manual confirm: the token the buyer's requestPayment returned and every confirm call made with it; null otherwise. */
+  manualConfirm: ManualConfirmState | null;
+  /** Its place among its run's payments in registration order (the run's status line); null outside a run. */
+  readonly runIndex: number | null;
   webhooks: WebhookRecord[];
+}
+
+/**
+ * What the gateway keeps of a manual-confirm payment: the payment token it minted (single use, bound to this
+ * payment, valid until `tokenExpiresAt`) and a count of the merchant's confirm calls, so a replay or a double
+ * confirm shows on the payment.
+ */
+export interface ManualConfirmState {
+  readonly paymentToken: string;
+  /** Epoch ms; a confirm at or after it is refused as INVALID_PAYMENT_TOKEN. */
+  readonly tokenExpiresAt: number;
+  /** Epoch ms of the confirm that spent the token (charged or declined); null while it is unused. */
+  tokenUsedAt: number | null;
+  /** Confirm calls naming this payment, whatever their answer. */
+  calls: number;
+  /** Confirm calls that charged it (more than 1 would be a gateway bug: the reserved status D). */
+  confirmed: number;
 }
 
 /** An amount registered before the payment (V1 POST /payments/prepare, V2 pre-register), by order id. */
@@ -212,6 +233,25 @@ export const PAYMENT_FIELD_LIMITS = {
   buyer_postcode: 8,
 } as const;
 
+/**
+ * An opaque payment token, as the buyer's requestPayment returns in manual-confirm mode: 192 random bits, so
+ * nobody guesses one, and a prefix that says what it is when one turns up in a merchant's log.
+ */
+export function newPaymentToken(): string {
+  // A sale mints 100,000 at once: one draw from the CSPRNG per thousand tokens, not one per token.
+  if (tokenPoolOffset + TOKEN_BYTES > tokenPool.length) {
+    tokenPool = randomBytes(TOKEN_BYTES * 1024);
+    tokenPoolOffset = 0;
+  }
+  const token = tokenPool.toString('base64url', tokenPoolOffset, tokenPoolOffset + TOKEN_BYTES);
+  tokenPoolOffset += TOKEN_BYTES;
+  return `ptk_${token}`;
+}
+
+const TOKEN_BYTES = 24;
+let tokenPool = Buffer.alloc(0);
+let tokenPoolOffset = 0;
+
 /** V2 paymentId has no documented limit; this one keeps a hostile caller from filling memory with ids. */
 export const PAYMENT_ID_MAX_LENGTH = 256;
 
@@ -229,6 +269,9 @@ export interface PaymentOpening {
   noticeUrl: string | null;
   webhookVersion: WebhookVersion | null;
   outcome: 'approve' | 'decline' | null;
+  /** V2 manual confirm: mint a payment token valid until this epoch ms. */
+  tokenExpiresAt?: number | undefined;
+  runIndex?: number | undefined;
 }
 
 export interface CancelTarget {
@@ -259,6 +302,8 @@ export class PaymentStore {
   /** V1: the paid (or partly cancelled) payment of an order, which blocks paying it again. */
   readonly #v1Paid = new Map<string, PaymentRecord>();
   readonly #v2ById = new Map<string, PaymentRecord>();
+  /** V2 manual confirm: which payment a token was minted for, so another payment's token is named as such. */
+  readonly #byPaymentToken = new Map<string, PaymentRecord>();
   readonly #preparations = new Map<string, PaymentPreparation>();
   /** PG transaction ids are this gateway's prefix plus a sequence: unique, and cheap at 50,000 charges a second. */
   readonly #pgTxPrefix = `sim${randomBytes(6).toString('hex')}`;
@@ -321,6 +366,11 @@ export class PaymentStore {
 
   findByPaymentId(paymentId: string): PaymentRecord | undefined {
     return this.#v2ById.get(paymentId);
+  }
+
+  /** V2 manual confirm: the payment a token was minted for. */
+  findByPaymentToken(paymentToken: string): PaymentRecord | undefined {
+    return this.#byPaymentToken.get(paymentToken);
   }
 
   prepare(preparation: PaymentPreparation): PaymentPreparation {
@@ -411,9 +461,15 @@ export class PaymentStore {
       cancellations: [],
       confirmAnswer: null,
       confirmedAt: null,
+      manualConfirm:
+        opening.tokenExpiresAt === undefined
+          ? null
+          : { paymentToken: newPaymentToken(), tokenExpiresAt: opening.tokenExpiresAt, tokenUsedAt: null, calls: 0, confirmed: 0 },
+      runIndex: opening.runIndex ?? null,
       webhooks: [],
     };
     this.#records.add(record);
+    if (record.manualConfirm) this.#byPaymentToken.set(record.manualConfirm.paymentToken, record);
     if (impUid !== null) {
       this.#byImpUid.set(impUid, record);
       const list = this.#v1ByOrder.get(record.orderId);
@@ -535,6 +591,7 @@ export class PaymentStore {
 
   #remove(record: PaymentRecord): void {
     if (!this.#records.delete(record)) return;
+    if (record.manualConfirm) this.#byPaymentToken.delete(record.manualConfirm.paymentToken);
     if (record.impUid !== null) {
       this.#byImpUid.delete(record.impUid);
       const list = this.#v1ByOrder.get(record.orderId);

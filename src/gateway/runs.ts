@@ -1,5 +1,13 @@
 import type { Dialect } from '../protocol/index.js';
 import type { ApiVersion, PaymentRecord, WebhookVersion } from './payments.js';
+import type { SaleFlow } from './sim/sales.js';
+
+/** The refusals of POST /payments/{paymentId}/confirm a run's summary counts, by the V2 error type. */
+export const COUNTED_CONFIRM_REFUSALS = ['ALREADY_PAID', 'INFORMATION_MISMATCH', 'INVALID_PAYMENT_TOKEN', 'PAYMENT_NOT_FOUND', 'PG_PROVIDER'] as const;
+export type CountedConfirmRefusal = (typeof COUNTED_CONFIRM_REFUSALS)[number];
+
+/** A payment's character in the run's status line (GET /sim/sales/{run}/statuses). */
+export type StatusLetter = 'R' | 'P' | 'F' | 'C' | 'X' | 'D';
 
 /** How many order ids a summary lists per kind: enough to look some up, never a dump. */
 export const SUMMARY_EXAMPLES = 10;
@@ -17,6 +25,10 @@ export interface SaleSummary {
   noticeUrl: string | null;
   /** The probability that the PG declines a payment the merchant said 200 to (per-payment outcomes win). */
   declineRate: number;
+  /** How the payments go on: the gateway asks the confirm URL, or the merchant confirms each with its token. */
+  flow: SaleFlow;
+  /** manual-confirm: how long each payment token is valid from registration; null for confirm-process. */
+  tokenLifetimeMs: number | null;
   payments: {
     registered: number;
     /** Still waiting for the merchant's confirm answer. */
@@ -41,6 +53,15 @@ export interface SaleSummary {
     /** Answers for a payment that was no longer ready (a second answer): ignored. */
     late: number;
   };
+  /**
+   * manual-confirm: POST /payments/{paymentId}/confirm calls naming a payment of this run (by its paymentId, or
+   * by its token when the paymentId was wrong); confirmCalls = confirmsSucceeded + every refusal counted.
+   */
+  confirmCalls: number;
+  /** Confirm calls that charged a payment. */
+  confirmsSucceeded: number;
+  /** Confirm calls refused, by error type (PG_PROVIDER: the PG declined and the payment failed). */
+  confirmsRefused: Record<CountedConfirmRefusal, number>;
   webhooks: {
     /** Webhooks owed (each sent at least once unless still queued). */
     sent: number;
@@ -67,7 +88,9 @@ export interface SaleSummary {
 }
 
 /** What a run is registered with: the summary's settings, which it reports back unchanged. */
-export type RunSettings = Pick<SaleSummary, 'run' | 'api' | 'dialect' | 'webhookVersion' | 'noticeUrl' | 'declineRate'>;
+export type RunSettings = Pick<SaleSummary, 'run' | 'api' | 'dialect' | 'webhookVersion' | 'noticeUrl' | 'declineRate' | 'flow' | 'tokenLifetimeMs'>;
+
+const LETTER: Record<StatusLetter, number> = { R: 0x52, P: 0x50, F: 0x46, C: 0x43, X: 0x58, D: 0x44 };
 
 function pushExample(list: string[], orderId: string): void {
   if (list.length < SUMMARY_EXAMPLES) list.push(orderId);
@@ -76,6 +99,8 @@ function pushExample(list: string[], orderId: string): void {
 /** One run's counters; the gateway calls these at every transition of one of its payments. */
 export class RunTally {
   readonly summary: SaleSummary;
+  /** One ASCII letter per registered payment: exact even for payments the store has forgotten. */
+  #statuses = new Uint8Array(64);
 
   constructor(settings: RunSettings, nowMs: number) {
     this.summary = {
@@ -83,6 +108,9 @@ export class RunTally {
       ...settings,
       payments: { registered: 0, ready: 0, paid: 0, declined: 0, failed: 0, cancelled: 0, partiallyCancelled: 0 },
       answers: { received: 0, ok: 0, refused: 0, unanswered: 0, late: 0 },
+      confirmCalls: 0,
+      confirmsSucceeded: 0,
+      confirmsRefused: { ALREADY_PAID: 0, INFORMATION_MISMATCH: 0, INVALID_PAYMENT_TOKEN: 0, PAYMENT_NOT_FOUND: 0, PG_PROVIDER: 0 },
       webhooks: { sent: 0, delivered: 0, retried: 0, unanswered: 0, pending: 0 },
       examples: { declined: [], failed: [], unansweredWebhooks: [] },
       forgotten: 0,
@@ -94,7 +122,7 @@ export class RunTally {
 
   matches(settings: RunSettings): string | null {
     const { summary } = this;
-    for (const key of ['api', 'dialect', 'webhookVersion', 'noticeUrl', 'declineRate'] as const) {
+    for (const key of ['api', 'dialect', 'webhookVersion', 'noticeUrl', 'declineRate', 'flow', 'tokenLifetimeMs'] as const) {
       if (summary[key] !== settings[key]) {
         return `run ${settings.run} was registered with ${key} ${JSON.stringify(summary[key])}, not ${JSON.stringify(settings[key])}; a run's chunks share their settings`;
       }
@@ -102,9 +130,39 @@ export class RunTally {
     return null;
   }
 
+  /** The index the next registered payment gets in the status line. */
+  get nextIndex(): number {
+    return this.summary.payments.registered;
+  }
+
   registered(count: number, nowMs: number): void {
+    const from = this.summary.payments.registered;
+    const needed = from + count;
+    if (needed > this.#statuses.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#statuses.length * 2));
+      grown.set(this.#statuses.subarray(0, from));
+      this.#statuses = grown;
+    }
+    this.#statuses.fill(LETTER.R, from, needed);
     this.summary.payments.registered += count;
     this.summary.payments.ready += count;
+    this.summary.updatedAt = nowMs;
+  }
+
+  #mark(record: PaymentRecord, letter: StatusLetter): void {
+    if (record.runIndex !== null) this.#statuses[record.runIndex] = LETTER[letter];
+  }
+
+  /** The status line: one letter per registered payment, in registration order. */
+  statusLine(): string {
+    return Buffer.from(this.#statuses.buffer, this.#statuses.byteOffset, this.summary.payments.registered).toString('latin1');
+  }
+
+  /** A manual-confirm call naming one of the run's payments: it charged it, or was refused with `refusal`. */
+  confirmCalled(outcome: 'succeeded' | CountedConfirmRefusal, nowMs: number): void {
+    this.summary.confirmCalls += 1;
+    if (outcome === 'succeeded') this.summary.confirmsSucceeded += 1;
+    else this.summary.confirmsRefused[outcome] += 1;
     this.summary.updatedAt = nowMs;
   }
 
@@ -125,6 +183,7 @@ export class RunTally {
   settled(record: PaymentRecord, nowMs: number): void {
     const { payments, examples } = this.summary;
     payments.ready -= 1;
+    this.#mark(record, record.status === 'paid' ? 'P' : 'F');
     if (record.status === 'paid') payments.paid += 1;
     else if (record.failure?.kind === 'declined') {
       payments.declined += 1;
@@ -137,8 +196,9 @@ export class RunTally {
   }
 
   /** A paid payment was cancelled, in part or (when `full`) entirely; `wasPartial` if it had been before. */
-  cancelled(full: boolean, wasPartial: boolean, nowMs: number): void {
+  cancelled(record: PaymentRecord, full: boolean, wasPartial: boolean, nowMs: number): void {
     const { payments } = this.summary;
+    this.#mark(record, full ? 'C' : 'X');
     if (full) {
       payments.paid -= 1;
       payments.cancelled += 1;

@@ -19,6 +19,15 @@ export interface GatewayBanner {
   maskedWebhookSecret: string | null;
   confirmTimeoutMs: number;
   tokenTtlSeconds: number;
+  /** How long a manual-confirm payment token is valid; the line is left out when not given. */
+  paymentTokenLifetimeMs?: number;
+}
+
+/** 600000 → "10 min", 90000 → "90 s"; anything else as formatMs does. */
+function wholeUnits(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return formatMs(ms);
 }
 
 export function formatGatewayBanner(banner: GatewayBanner, style: ChalkInstance): string {
@@ -33,6 +42,9 @@ export function formatGatewayBanner(banner: GatewayBanner, style: ChalkInstance)
     `  V2 store id      ${escapeControlCharacters(banner.storeId)}`,
     `  webhook secret   ${secret}`,
     `  confirm timeout  ${formatMs(banner.confirmTimeoutMs)} · token lifetime ${banner.tokenTtlSeconds} s`,
+    ...(banner.paymentTokenLifetimeMs === undefined
+      ? []
+      : [`  payment tokens   manual confirm within ${wholeUnits(banner.paymentTokenLifetimeMs)} of the buyer's requestPayment`]),
     '',
     ...banner.routes.map((route) => `  ${route.api.toUpperCase().padEnd(4)}${`${route.method} ${route.path}`.padEnd(width)}  ${style.dim(route.summary)}`),
     '',

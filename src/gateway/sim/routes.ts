@@ -1,11 +1,17 @@
 import type { Gateway } from '../gateway.js';
 import { badRequest } from '../errors.js';
 import type { Route } from '../routes.js';
-import { checkRun, MAX_SALE_CHUNK } from './sales.js';
+import { checkRun, MAX_SALE_CHUNK, SALE_FLOWS } from './sales.js';
 
 /** A sale chunk of MAX_SALE_CHUNK payments with long ids stays well under this. */
 const SALE_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_PAGE_LIMIT = 1_000;
+
+function choiceOf<T extends string>(value: unknown, name: string, choices: readonly T[]): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  throw badRequest(`${name} must be one of ${choices.join(', ')}, not ${JSON.stringify(value)}`);
+}
 
 function wholeNumber(query: URLSearchParams, name: string, fallback: number, max: number): number {
   const text = query.get(name);
@@ -45,6 +51,13 @@ export function simRoutes(gateway: Gateway): Route[] {
       handle: ({ params: [run = ''] }) => gateway.summary(checkRun(run)),
     },
     {
+      method: 'GET',
+      path: '/sim/sales/{run}/statuses',
+      summary: "one letter per payment of the run, in registration order: R ready, P paid, F failed, C cancelled, X partly cancelled",
+      auth: false,
+      handle: ({ params: [run = ''] }) => gateway.statuses(checkRun(run)),
+    },
+    {
       method: 'POST',
       path: '/sim/sales/{run}/end',
       summary: 'the run is done: its payments are the first the gateway forgets (its summary stays)',
@@ -55,10 +68,13 @@ export function simRoutes(gateway: Gateway): Route[] {
       method: 'POST',
       path: '/sim/payments',
       summary:
-        'pay like IMP.request_pay {merchant_uid, amount, confirm_url?, notice_url?, dialect?, outcome?: approve|decline, ...}',
+        'pay like IMP.request_pay {merchant_uid, amount, confirm_url?, notice_url?, dialect?, outcome?: approve|decline, ...}; with flow: "manual-confirm" (V2) it answers {paymentId, paymentToken, txId} and waits for the merchant\'s confirm',
       auth: false,
-      handle: ({ fields, headers }) =>
-        gateway.requestPaymentFromFields({ ...fields, user_agent: fields.user_agent ?? headers['user-agent'] }),
+      handle: ({ fields, headers }) => {
+        const request = { ...fields, user_agent: fields.user_agent ?? headers['user-agent'] };
+        const flow = choiceOf(fields.flow, 'flow', SALE_FLOWS) ?? 'confirm-process';
+        return flow === 'manual-confirm' ? gateway.requestManualPaymentFromFields(request) : gateway.requestPaymentFromFields(request);
+      },
     },
     {
       method: 'GET',

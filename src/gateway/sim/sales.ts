@@ -12,6 +12,14 @@ import { PAYMENT_ID_MAX_LENGTH, WEBHOOK_VERSIONS, type ApiVersion, type WebhookV
  */
 
 export const PAYMENT_OUTCOMES = ['approve', 'decline'] as const;
+
+/**
+ * How a sale's payments go on: the gateway asks the merchant's confirm URL (`confirm-process`, answers reported
+ * through /sim/confirm-answers), or the buyer's requestPayment hands back a payment token and the merchant's
+ * server calls POST /payments/{paymentId}/confirm itself (`manual-confirm`, V2 only).
+ */
+export const SALE_FLOWS = ['confirm-process', 'manual-confirm'] as const;
+export type SaleFlow = (typeof SALE_FLOWS)[number];
 export type PaymentOutcome = (typeof PAYMENT_OUTCOMES)[number];
 
 /** The most payments one POST /sim/sales may carry; the link sends bigger sales in chunks of this. */
@@ -51,6 +59,10 @@ export interface SaleRegistration {
   /** Overrides the gateway's --decline-rate for this run. */
   declineRate?: number | undefined;
   currency?: string | undefined;
+  /** Default confirm-process; manual-confirm needs api v2 and answers with a payment token per payment. */
+  flow?: SaleFlow | undefined;
+  /** manual-confirm: how long the payment tokens stay valid from registration; default the gateway's --token-lifetime. */
+  tokenLifetimeMs?: number | undefined;
   payments: SalePayment[];
 }
 
@@ -61,6 +73,8 @@ export interface CheckedSale {
   noticeUrl: string | null;
   webhookVersion: WebhookVersion | null;
   declineRate: number | null;
+  flow: SaleFlow;
+  tokenLifetimeMs: number | null;
   payments: Array<{
     orderId: string;
     impUid: string | undefined;
@@ -80,6 +94,29 @@ export interface RegistrationResult {
   /** The ids the gateway made up, in the order of the payments, when the caller gave none. */
   impUids?: string[];
   transactionIds?: string[];
+  /**
+   * manual-confirm sales: what each buyer's requestPayment returned, in the order of the payments (absent for
+   * confirm-process sales). The front end posts these to the merchant's server, which confirms with them.
+   */
+  tokens?: PaymentToken[];
+}
+
+/** What PortOne.requestPayment returns in manual-confirm mode instead of charging. */
+export interface PaymentToken {
+  paymentId: string;
+  paymentToken: string;
+  txId: string;
+}
+
+/**
+ * GET /sim/sales/{run}/statuses: one character per registered payment, in registration order — `R` ready
+ * (never confirmed), `P` paid, `F` failed (refused, unanswered or declined), `C` cancelled, `X` partially
+ * cancelled, `D` paid and then confirmed again (reserved: a correct gateway never makes it).
+ */
+export interface SaleStatuses {
+  run: string;
+  count: number;
+  statuses: string;
 }
 
 export interface ConfirmAnswerReport {
@@ -97,7 +134,7 @@ export interface AnswersResult {
   accepted: number;
   /** Answers for a payment that was no longer ready: ignored. */
   late: number;
-  /** Answers naming no payment the gateway has (in that run): ignored. */
+  /** Answers naming no confirm-process payment the gateway has (in that run): ignored. A manual-confirm payment is the merchant's to confirm. */
   unknown: number;
 }
 
@@ -130,7 +167,9 @@ export function checkRun(value: unknown): string {
 
 /** Checks a sale or a chunk of one; the shapes are the same from code and over HTTP. */
 export function checkSale(input: unknown): CheckedSale {
-  if (!isRecord(input)) fail('the body must be a sale: {run, api?, dialect?, noticeUrl?, webhookVersion?, declineRate?, payments: [...]}');
+  if (!isRecord(input)) {
+    fail('the body must be a sale: {run, api?, dialect?, noticeUrl?, webhookVersion?, declineRate?, flow?, tokenLifetimeMs?, payments: [...]}');
+  }
   const run = checkRun(input.run);
   const dialectGiven = choice(input.dialect, 'dialect', DIALECTS);
   const apiGiven = choice(input.api, 'api', ['v1', 'v2'] as const);
@@ -156,6 +195,18 @@ export function checkSale(input: unknown): CheckedSale {
       fail('declineRate must be a fraction from 0 to 1, e.g. 0.2');
     }
     declineRate = input.declineRate;
+  }
+  const flow = choice(input.flow, 'flow', SALE_FLOWS) ?? 'confirm-process';
+  if (flow === 'manual-confirm' && api !== 'v2') {
+    fail('flow manual-confirm is a V2 flow (the merchant calls POST /payments/{paymentId}/confirm); register the sale with api v2');
+  }
+  let tokenLifetimeMs: number | null = null;
+  if (input.tokenLifetimeMs !== undefined && input.tokenLifetimeMs !== null) {
+    if (flow !== 'manual-confirm') fail('tokenLifetimeMs is a manual-confirm setting; leave it out or register with flow manual-confirm');
+    if (typeof input.tokenLifetimeMs !== 'number' || !Number.isSafeInteger(input.tokenLifetimeMs) || input.tokenLifetimeMs <= 0) {
+      fail('tokenLifetimeMs must be a whole number of milliseconds above 0, e.g. 600000 for 10 minutes');
+    }
+    tokenLifetimeMs = input.tokenLifetimeMs;
   }
   const saleCurrency = optionalText(input.currency, 'currency') ?? DEFAULT_CURRENCY;
   if (!isCurrency(saleCurrency)) fail(`currency must be an ISO 4217 code such as KRW, not ${JSON.stringify(saleCurrency).slice(0, 40)}`);
@@ -190,7 +241,7 @@ export function checkSale(input: unknown): CheckedSale {
       outcome: choice(entry.outcome, `payments[${index}].outcome`, PAYMENT_OUTCOMES) ?? null,
     };
   });
-  return { run, api, dialect, noticeUrl, webhookVersion, declineRate, payments };
+  return { run, api, dialect, noticeUrl, webhookVersion, declineRate, flow, tokenLifetimeMs, payments };
 }
 
 /** Checks a batch of answers; `run` at the top applies to every answer that names none. */

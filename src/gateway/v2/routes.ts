@@ -2,6 +2,7 @@ import type { Gateway } from '../gateway.js';
 import type { RequestFields } from '../fields.js';
 import type { PaymentRecord } from '../payments.js';
 import type { Route } from '../routes.js';
+import { confirmRoute } from './confirm.js';
 import { PortOneApiError } from './errors.js';
 import { v2CancellationView, v2PaymentView, v2StatusOf, type V2Payment, type V2PaymentStatus, type V2Store } from './view.js';
 
@@ -134,6 +135,7 @@ export function v2Routes(gateway: Gateway, store: V2Store): Route[] {
         return { cancellation: v2CancellationView(cancellation) };
       },
     },
+    confirmRoute(gateway, store),
     {
       method: 'GET',
       path: '/payments',
