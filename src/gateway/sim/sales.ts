@@ -1,4 +1,4 @@
-import { DIALECTS, isV2, MERCHANT_UID_MAX_LENGTH, type Dialect } from '../../protocol/index.js';
+import { DIALECTS, FLOWS, isV2, MERCHANT_UID_MAX_LENGTH, type Dialect, type Flow } from '../../protocol/index.js';
 import { UsageError } from '../../util/errors.js';
 import { parseHttpUrl } from '../../util/url.js';
 import { badRequest } from '../errors.js';
@@ -18,8 +18,8 @@ export const PAYMENT_OUTCOMES = ['approve', 'decline'] as const;
  * through /sim/confirm-answers), or the buyer's requestPayment hands back a payment token and the merchant's
  * server calls POST /payments/{paymentId}/confirm itself (`manual-confirm`, V2 only).
  */
-export const SALE_FLOWS = ['confirm-process', 'manual-confirm'] as const;
-export type SaleFlow = (typeof SALE_FLOWS)[number];
+export const SALE_FLOWS = FLOWS;
+export type SaleFlow = Flow;
 export type PaymentOutcome = (typeof PAYMENT_OUTCOMES)[number];
 
 /** The most payments one POST /sim/sales may carry; the link sends bigger sales in chunks of this. */
