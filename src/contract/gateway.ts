@@ -4,6 +4,7 @@ import type { PaymentTimeline } from '../gateway/gateway.js';
 import type { FireResult } from '../fire/index.js';
 import { isV2, type ConfirmOrder, type Dialect } from '../protocol/index.js';
 import { HookError } from './hooks.js';
+import { endRun } from '../load/gateway-run.js';
 
 /** What a check run knows about the gateway it plays its payments through. */
 export interface CheckGatewayPlan {
@@ -109,7 +110,9 @@ export class CheckGateway {
     }
   }
 
-  close(): Promise<void> {
-    return this.#link.close();
+  /** Ends the run at the gateway (its payments are then the first forgotten) and closes the link. */
+  async close(): Promise<void> {
+    if (this.#registered.size > 0) await endRun(this.#link, this.run);
+    await this.#link.close();
   }
 }

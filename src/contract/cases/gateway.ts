@@ -36,7 +36,7 @@ async function stockChange(context: CaseContext, before: number | null): Promise
 }
 
 /** Reads the stock until it is `wanted`, or the budget is spent; resolves to the last reading and the wait. */
-async function waitForStock(context: CaseContext, wanted: number, budgetMs: number): Promise<{ stock: number; waitedMs: number }> {
+export async function waitForStock(context: CaseContext, wanted: number, budgetMs: number): Promise<{ stock: number; waitedMs: number }> {
   const started = performance.now();
   let stock = await context.hooks.readStock();
   while (stock !== wanted && performance.now() - started < budgetMs) {

@@ -48,6 +48,15 @@ const FORGED: ForgedMessage[] = [
   },
 ];
 
+/**
+ * Registers the order's payment at the gateway (check --gateway) when it is not yet: a confirm with a body of
+ * the case's own is otherwise for a payment nobody has, which a merchant that looks payments up refuses
+ * whatever the signature, and the case would judge the lookup instead of the signature check.
+ */
+async function paymentAtGateway(context: CaseContext, order: TestOrder): Promise<void> {
+  if (context.gateway !== null && !context.gateway.isRegistered(order)) await context.gateway.register(order);
+}
+
 export const rejectsBadSignatures: ContractCase = {
   id: 7,
   name: 'rejects-bad-signatures',
@@ -81,18 +90,24 @@ export const rejectsBadSignatures: ContractCase = {
     for (const message of FORGED) {
       const order = await context.knownOrder();
       const other = await context.knownOrder();
+      // With a gateway both payments exist and are ready: only the signature is left to refuse them for.
+      await paymentAtGateway(context, order);
+      await paymentAtGateway(context, other);
       await record(message.label, await context.confirm(order, message.forge(order, other, secret, context)));
     }
 
     const order = await context.knownOrder();
     const signOptions = { id: `msg_replay_${randomBytes(8).toString('hex')}`, timestampSeconds: Math.floor(Date.now() / 1000) };
     const body = buildConfirmBody(context.dialect, { ...order, timestamp: new Date(signOptions.timestampSeconds * 1000) });
+    await paymentAtGateway(context, order);
     const original = await context.confirm(order, { body, signOptions });
     stock = await context.stock();
     probes.push({ message: 'original of the replay', stockAfter: stock, ...exchangeDetails(original) });
     const unjudged: string[] = [];
     if (original.decision.proceed) {
       await record('replayed (same webhook-id, timestamp and signature)', await context.confirm(order, { body, signOptions }));
+      // Only now does the gateway learn the answer: the replay came while the payment was still in progress.
+      await context.handOver(order, original);
     } else {
       unjudged.push(`a correctly signed confirm got ${describeAnswer(original)}, so its replay could not be judged (wanted HTTP 200 for it)`);
     }
