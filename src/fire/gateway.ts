@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectGateway, type GatewayTarget } from '../gateway/link.js';
+import { endRun } from '../load/gateway-run.js';
 import type { PaymentTimeline } from '../gateway/gateway.js';
 import { isV2, newImpUid, newMerchantUid, newRunId, newTransactionId, type ConfirmOrder } from '../protocol/index.js';
 import { UsageError } from '../util/errors.js';
@@ -131,6 +132,7 @@ export async function fireThroughGateway(options: GatewayFireOptions): Promise<G
         timeline = await link.payment(order.merchantUid!, run);
         const settled = timeline.status !== 'ready' && timeline.webhooks.every((webhook) => webhook.state !== 'pending');
         if (settled || performance.now() - started >= settleMs) {
+          await endRun(link, run);
           return { ...result, lifecycle: secrets.deep(lifecycleOf(link.url, run, timeline, !settled)) };
         }
         await sleep(POLL_MS, undefined, { signal: options.signal });

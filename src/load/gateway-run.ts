@@ -116,6 +116,15 @@ export function openRunLink(gateway: GatewayPlan): GatewayLink {
   return connectGateway(gateway.url);
 }
 
+/**
+ * Tells the gateway the run has read its summary, so its payments are the first forgotten: a gateway that
+ * serves run after run (CI, a soak) keeps its memory bounded. The summary is already in hand, so a gateway
+ * that cannot take the call only keeps the payments through its grace period; the run goes on.
+ */
+export async function endRun(link: GatewayLink, run: string): Promise<void> {
+  await link.end(run).catch(() => undefined);
+}
+
 export interface SettleInput {
   link: GatewayLink;
   plan: BurstPlan;
@@ -195,6 +204,7 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
     if (settled || atMs >= gateway.settleMs || signal?.aborted) break;
     await sleep(Math.min(SETTLE_POLL_MS, Math.max(1, gateway.settleMs - atMs)));
   }
+  await endRun(link, plan.runId);
   return {
     payments: paymentsSection(gateway, link.url, summary, {
       budgetMs: gateway.settleMs,
