@@ -14,11 +14,18 @@ export interface Sale {
   shop: RunningMerchant;
 }
 
-/** A simulated gateway and a sample merchant beside it (no reservation deadline unless given), both closed when the test ends. */
-export async function startSale(t: TestContext, merchant: MerchantOptions = {}, gateway: GatewayOptions = {}): Promise<Sale> {
+/**
+ * A simulated gateway and a sample merchant beside it (no reservation deadline unless given), both closed when
+ * the test ends. A function of the gateway's URL makes a merchant that looks payments up there.
+ */
+export async function startSale(
+  t: TestContext,
+  merchant: MerchantOptions | ((gatewayUrl: string) => MerchantOptions) = {},
+  gateway: GatewayOptions = {},
+): Promise<Sale> {
   const runningGateway = await startGateway({ port: 0, ...gateway });
   t.after(() => runningGateway.close());
-  const shop = await startMerchant({ openOrders: true, ...merchant });
+  const shop = await startMerchant({ openOrders: true, ...(typeof merchant === 'function' ? merchant(runningGateway.url) : merchant) });
   t.after(() => shop.close());
   return { gateway: runningGateway, shop };
 }
