@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseWebhookSecret, webhookSecretFromEnv, type WebhookSecret } from './protocol/signing.js';
 import { UsageError } from './util/errors.js';
+import { ensureWritable } from './util/files.js';
 
 /**
  * What a command needs from the outside world. Passing it in, instead of reaching for `process`, lets tests
@@ -47,3 +48,48 @@ export function helpFooter(exitCodes: ReadonlyArray<readonly [number, string]>, 
 /** The exit codes every command shares, for helpFooter. */
 export const USAGE_EXIT = [2, 'usage error: a bad flag, URL, scenario or secret (one line says what to fix)'] as const;
 export const INTERRUPTED_EXIT = [130, 'stopped by Ctrl-C or SIGTERM; any report covers what ran until then'] as const;
+
+/**
+ * `--json <file|->`, the same on every command with a result: a file, or - for stdout, which then carries
+ * only JSON (human output moves to stderr or is left out), so `| jq` always works.
+ */
+export function jsonOption(what: string): Option {
+  return new Option('--json <file|->', `write ${what} as JSON to a file, or - for stdout (stdout then carries only the JSON)`);
+}
+
+/** Whether --json sends the JSON to stdout, where nothing else may then be written. */
+export function jsonToStdout(json: string | undefined): boolean {
+  return json === '-';
+}
+
+/** Refuses a --json file that cannot be written before the command does any work, not after it. */
+export async function prepareJsonFile(json: string | undefined): Promise<void> {
+  if (json !== undefined && !jsonToStdout(json)) await ensureWritable(json, '--json');
+}
+
+/**
+ * Another name for an option (an old one kept working, or a protocol's word for the same thing): hidden from
+ * the option list, since the main option's help names it, and folded into the main option before the action
+ * runs, so commands read one name only. Giving both names with different values is a usage error.
+ */
+export function addAlias(command: Command, aliasFlags: string, targetLong: string): Command {
+  const target = command.options.find((option) => option.long === targetLong);
+  if (target === undefined) throw new Error(`addAlias: ${command.name()} has no ${targetLong} to alias`);
+  const alias = new Option(aliasFlags).hideHelp();
+  if (target.required !== alias.required || target.optional !== alias.optional) {
+    throw new Error(`addAlias: ${aliasFlags} must take a value the way ${target.flags} does`);
+  }
+  command.addOption(alias);
+  const aliasKey = alias.attributeName();
+  const targetKey = target.attributeName();
+  command.hook('preAction', (thisCommand) => {
+    const value: unknown = thisCommand.getOptionValue(aliasKey);
+    if (value === undefined) return;
+    if (thisCommand.getOptionValueSource(targetKey) === 'cli' && thisCommand.getOptionValue(targetKey) !== value) {
+      throw new UsageError(`${alias.long} is another name for ${targetLong} and both are given; keep ${targetLong}`);
+    }
+    thisCommand.setOptionValueWithSource(targetKey, value, 'cli');
+    thisCommand.setOptionValueWithSource(aliasKey, undefined, 'default');
+  });
+  return command;
+}

@@ -554,7 +554,7 @@ test('cli: long bodies are cut for display with the count of what is hidden', as
 test('cli: --json is one JSON object without the secret; V1 warns that the secret is unused', async (t) => {
   const server = await answering(t, 200);
   const env = { ...process.env, NO_COLOR: '1', CONFIRM_SIM_TEST_SECRET: SECRET_TEXT };
-  const run = await runCli(['fire', server.url, '--dialect', 'v2-2024-01-01', '--secret-env', 'CONFIRM_SIM_TEST_SECRET', '--json'], { env });
+  const run = await runCli(['fire', server.url, '--dialect', 'v2-2024-01-01', '--secret-env', 'CONFIRM_SIM_TEST_SECRET', '--json', '-'], { env });
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as FireResult;
   assert.equal(result.schemaVersion, 2);
@@ -564,7 +564,7 @@ test('cli: --json is one JSON object without the secret; V1 warns that the secre
   assert.ok(!run.stdout.includes(server.requests[0]!.headers['webhook-signature']!.slice(3)));
   new Webhook(SECRET_TEXT).verify(server.requests[0]!.body, server.requests[0]!.headers);
 
-  const v1 = await runCli(['fire', server.url, '--secret', SECRET_TEXT, '--json']);
+  const v1 = await runCli(['fire', server.url, '--secret', SECRET_TEXT, '--json', '-']);
   assert.equal(v1.code, 0);
   assert.match(v1.stderr, /warning: the secret was not used: V1/);
   assert.ok(!v1.stdout.includes(SECRET_KEY_BASE64) && !v1.stderr.includes(SECRET_KEY_BASE64));

@@ -116,5 +116,5 @@ test('check --gateway on the command line: --notice-url is the webhook hook, and
 
   const clash = await runCli(['check', shop.confirmUrl, '--webhook-url', 'http://127.0.0.1:1/a', '--notice-url', 'http://127.0.0.1:1/b']);
   assert.equal(clash.code, 2);
-  assert.match(clash.stderr, /--webhook-url and --notice-url name the same endpoint/);
+  assert.match(clash.stderr, /--notice-url is another name for --webhook-url and both are given; keep --webhook-url/);
 });

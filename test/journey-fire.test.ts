@@ -23,7 +23,7 @@ test('fire --gateway registers the payment first and shows the charge and the we
   const paid = sale.gateway.payments().find((payment) => payment.orderId === 'order-1');
   assert.equal(paid?.status, 'paid', 'the payment fire registered is the one the gateway charged');
 
-  const json = await runCli(['fire', sale.shop.confirmUrl, '--gateway', sale.gateway.url, '--merchant-uid', 'order-2', '--decline', '--json']);
+  const json = await runCli(['fire', sale.shop.confirmUrl, '--gateway', sale.gateway.url, '--merchant-uid', 'order-2', '--decline', '--json', '-']);
   const result = JSON.parse(json.stdout) as GatewayFireResult;
   assert.equal(result.schemaVersion, 2);
   assert.equal(result.decision.proceed, true);

@@ -150,7 +150,7 @@ test('the merchant keeps a bounded number of orders and pages GET /orders', asyn
 test('merchant --secret prints a generated admin token once; --admin-token is masked; bad tokens exit 2', async () => {
   const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
   const stopSoon = (): AbortSignal => AbortSignal.timeout(150);
-  const generated = await runCli(['merchant', '--port', '0', '--json', '--secret', secret], { signal: stopSoon() });
+  const generated = await runCli(['merchant', '--port', '0', '--json', '-', '--secret', secret], { signal: stopSoon() });
   assert.equal(generated.code, 0, generated.stderr);
   const started = JSON.parse(generated.stdout.split('\n')[0]!) as { adminToken: string };
   assert.match(started.adminToken, /^csadm_[\w-]{24}$/);
@@ -159,11 +159,11 @@ test('merchant --secret prints a generated admin token once; --admin-token is ma
   assert.match(text.stdout, /admin\s+\/reset and \/orders need it; give confirm-sim --hook-header 'authorization: Bearer csadm_[\w-]{24}'/);
 
   const given = 'my-own-admin-token-123';
-  const masked = await runCli(['merchant', '--port', '0', '--json', '--admin-token', given], { signal: stopSoon() });
+  const masked = await runCli(['merchant', '--port', '0', '--json', '-', '--admin-token', given], { signal: stopSoon() });
   assert.equal((JSON.parse(masked.stdout.split('\n')[0]!) as { adminToken: string }).adminToken, '****');
   assert.ok(!masked.stdout.includes(given));
 
-  const open = await runCli(['merchant', '--port', '0', '--json'], { signal: stopSoon() });
+  const open = await runCli(['merchant', '--port', '0', '--json', '-'], { signal: stopSoon() });
   assert.equal((JSON.parse(open.stdout.split('\n')[0]!) as { adminToken: string | null }).adminToken, null);
 
   const short = await runCli(['merchant', '--admin-token', 'short']);

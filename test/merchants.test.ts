@@ -447,7 +447,7 @@ test('the CLI serves until interrupted and exits 0', { timeout: 30_000 }, async 
 test('the CLI prints JSON lines and never the secret', async () => {
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 100);
-  const run = await runCli(['merchant', '--port', '0', '--json', '--secret', SECRET_TEXT, '--flaw', 'race'], {
+  const run = await runCli(['merchant', '--port', '0', '--json', '-', '--secret', SECRET_TEXT, '--flaw', 'race'], {
     signal: controller.signal,
   });
   assert.equal(run.code, 0, run.stderr);

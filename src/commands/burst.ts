@@ -11,13 +11,23 @@ import {
 import type { BurstEvents, BurstOptions, BurstReport } from '../load/index.js';
 import { attachBurstProgress, formatBurstSummary } from '../reporters/burst-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
-import { writeJson, writesToStream } from '../reporters/json.js';
+import { writeJson } from '../reporters/json.js';
 import { htmlPath, writeHtmlReport } from '../reporters/html/index.js';
 import { ExitCode } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
 import { parseFraction, parsePositiveNumber, parseWholeNumber } from '../util/numbers.js';
-import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT } from '../cli-context.js';
+import {
+  addAlias,
+  collect,
+  helpFooter,
+  INTERRUPTED_EXIT,
+  jsonOption,
+  jsonToStdout,
+  prepareJsonFile,
+  resolveSecretFlags,
+  USAGE_EXIT,
+} from '../cli-context.js';
 import type { CliContext, RegisterCommand } from '../cli-context.js';
 
 interface BurstFlags {
@@ -51,7 +61,7 @@ interface BurstFlags {
   startAt?: string;
   quiet?: boolean;
   gateway?: string;
-  noticeUrl?: string;
+  webhookUrl?: string;
   declineRate?: string;
   settle?: string;
 }
@@ -88,7 +98,7 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     startAt: flags.startAt === undefined ? undefined : parseStartAt(flags.startAt),
     ledgerPath: flags.ledger,
     gateway: flags.gateway,
-    noticeUrl: flags.noticeUrl,
+    noticeUrl: flags.webhookUrl,
     declineRate: flags.declineRate === undefined ? undefined : parseFraction(flags.declineRate, '--decline-rate'),
     settleMs: optionalDuration(flags.settle, '--settle'),
   };
@@ -103,8 +113,7 @@ export async function deliverBurstReport(
   flags: { json?: string | undefined; html?: string | undefined; quiet?: boolean | undefined },
   context: CliContext,
 ): Promise<void> {
-  const jsonToStdout = flags.json !== undefined && writesToStream({ path: flags.json, stream: context.stdout });
-  const summaryStream = jsonToStdout ? context.stderr : context.stdout;
+  const summaryStream = jsonToStdout(flags.json) ? context.stderr : context.stdout;
   const style = terminalChalk(summaryStream, context.env);
   if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout }, '--json');
   if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
@@ -115,16 +124,15 @@ export async function deliverBurstReport(
 
 async function runBurstCommand(url: string, flags: BurstFlags, context: CliContext): Promise<void> {
   const options = optionsFrom(url, flags, context.env);
-  if (flags.json !== undefined && flags.json !== '-') await ensureWritable(flags.json, '--json');
+  await prepareJsonFile(flags.json);
   if (flags.ledger !== undefined) await ensureWritable(flags.ledger, '--ledger');
   if (flags.html !== undefined) await ensureWritable(htmlPath(flags.html), '--html');
   const events = new TypedEmitter<BurstEvents>();
-  const jsonToStdout = flags.json === '-';
   const inCi = context.env.CI !== undefined && context.env.CI !== '' && context.env.CI !== 'false';
   const progressStream = context.stderr;
   // Progress is for a person watching a terminal; a pipe reading --json - or a CI log gets the result only.
   const detach =
-    flags.quiet || inCi || jsonToStdout
+    flags.quiet || inCi || jsonToStdout(flags.json)
       ? () => {}
       : attachBurstProgress(events, progressStream, terminalChalk(progressStream, context.env));
   let report: BurstReport;
@@ -137,7 +145,7 @@ async function runBurstCommand(url: string, flags: BurstFlags, context: CliConte
 }
 
 export const registerBurst: RegisterCommand = (program, context) => {
-  program
+  const command = program
     .command('burst')
     .description('first-come flash sale: many buyers confirm at once against a stock, and the stock oracle judges the outcome')
     .argument('<url>', 'the merchant\'s confirm URL, on this machine (e.g. http://127.0.0.1:3000/confirm)')
@@ -163,14 +171,14 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('--p99-budget <duration>', 'p99 latency above this is a problem', '1s')
     .option('--max-error-rate <fraction>', 'share of requests that may get 5xx, a reset or invalid HTTP and still pass, e.g. 0.01 or 1%', '0')
     .option('--fairness-window <duration>', 'a refusal and a later acceptance closer than this count as simultaneous', '1ms')
-    .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
+    .addOption(jsonOption('the report'))
     .option('--html <file>', 'write the report as one self-contained HTML page (charts, verdict, run facts)')
     .option('--ledger <file>', 'write one NDJSON line per request')
     .option('-w, --workers <n>', 'worker threads generating load', '1')
     .option('--shard <i/n>', 'run slice i (0-based) of n, for one machine or pod of a sharded run')
     .option('--start-at <unix-ms>', 'send the first request at this instant (synchronizes shards)')
     .option('--gateway <url>', "play every payment through this simulated gateway (confirm-sim gateway's base URL): the verdict is then paid payments against stock")
-    .option('--notice-url <url>', "with --gateway: where the gateway sends webhooks (the merchant's notice_url / V2 webhook endpoint)")
+    .option('--webhook-url <url>', "with --gateway: where the gateway sends webhooks, the merchant's notice_url / V2 webhook endpoint (alias: --notice-url)")
     .option('--decline-rate <fraction>', 'with --gateway: fraction of charges the PG declines after a 200, e.g. 0.2 or 20%')
     .option('--settle <duration>', 'with --gateway: after the last answer, wait up to this long for webhooks and stock to come back (default 2s)')
     .option('-q, --quiet', 'no progress, and only the verdict line')
@@ -178,4 +186,5 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .action(async (url: string, flags: BurstFlags) => {
       await runBurstCommand(url, flags, context);
     });
+  addAlias(command, '--notice-url <url>', '--webhook-url');
 };

@@ -11,7 +11,17 @@ import { renderJunit } from '../reporters/junit.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import { ensureWritable } from '../util/files.js';
-import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
+import {
+  addAlias,
+  collect,
+  helpFooter,
+  INTERRUPTED_EXIT,
+  jsonOption,
+  resolveSecretFlags,
+  USAGE_EXIT,
+  type CliContext,
+  type RegisterCommand,
+} from '../cli-context.js';
 
 interface CheckFlags {
   scenario?: string;
@@ -22,12 +32,11 @@ interface CheckFlags {
   resetUrl?: string;
   stockUrl?: string;
   webhookUrl?: string;
-  noticeUrl?: string;
   gateway?: string;
   settle?: string;
   hookHeader?: string[];
   stock?: string;
-  price?: string;
+  amount?: string;
   grep?: string;
   skip?: string;
   bail?: boolean;
@@ -37,6 +46,7 @@ interface CheckFlags {
   timeout?: string;
   reporter: string[];
   out: string[];
+  json?: string;
   list?: boolean;
 }
 
@@ -103,6 +113,19 @@ export function planReporters(reporterFlags: string[], outFlags: string[], stdou
   return { cli: names.includes('cli'), files };
 }
 
+/**
+ * --json <file|-> means what it means on every other command; here it is the json reporter with its --out.
+ * Without --reporter the terminal reporter stays beside it, unless the JSON takes stdout.
+ */
+function withJsonFlag(flags: CheckFlags): [reporters: string[], outs: string[]] {
+  if (flags.json === undefined) return [flags.reporter, flags.out];
+  if (flags.reporter.includes('json')) {
+    throw new UsageError('--json and --reporter json both ask for the JSON report; keep one (--json <file|-> is the short form)');
+  }
+  const others = flags.reporter.length > 0 ? flags.reporter : flags.json === '-' ? [] : ['cli'];
+  return [[...others, 'json'], [...flags.out, `json=${flags.json}`]];
+}
+
 const PATTERN_FLAGS = { grep: '--grep', skip: '--skip' };
 
 function parsePattern(text: string | undefined, flag: string): RegExp | undefined {
@@ -129,15 +152,11 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
   if (flags.orderUrl !== undefined) hooks.order = flags.orderUrl;
   if (flags.resetUrl !== undefined) hooks.reset = flags.resetUrl;
   if (flags.stockUrl !== undefined) hooks.stock = flags.stockUrl;
-  if (flags.webhookUrl !== undefined && flags.noticeUrl !== undefined && flags.webhookUrl !== flags.noticeUrl) {
-    throw new UsageError('--webhook-url and --notice-url name the same endpoint (the merchant\'s notice_url); give one');
-  }
-  const webhookUrl = flags.noticeUrl ?? flags.webhookUrl;
-  if (webhookUrl !== undefined) hooks.webhook = webhookUrl;
+  if (flags.webhookUrl !== undefined) hooks.webhook = flags.webhookUrl;
   const product = { ...base.product };
   if (flags.stock !== undefined) product.stock = parseWholeNumber(flags.stock, '--stock', 1);
-  if (flags.price !== undefined) {
-    product.price = parseWholeNumber(flags.price, '--price', 1);
+  if (flags.amount !== undefined) {
+    product.price = parseWholeNumber(flags.amount, '--amount', 1);
     product.priceKnown = true;
   }
   return {
@@ -177,7 +196,7 @@ async function runCheckCommand(url: string | undefined, flags: CheckFlags, conte
     context.setExitCode(ExitCode.ok);
     return;
   }
-  const plan = planReporters(flags.reporter, flags.out, context.stdout);
+  const plan = planReporters(...withJsonFlag(flags), context.stdout);
   // A report path that cannot be written fails now, not after the whole suite has run.
   for (const destination of plan.files.values()) {
     if (!writesToStream(destination)) await ensureWritable(destination.path!, '--out');
@@ -193,7 +212,7 @@ async function runCheckCommand(url: string | undefined, flags: CheckFlags, conte
 }
 
 export const registerCheck: RegisterCommand = (program, context) => {
-  program
+  const command = program
     .command('check')
     .description("run the contract suite against a merchant's confirm endpoint")
     .argument('[url]', "the merchant's confirm URL (or target.url in --scenario)")
@@ -204,30 +223,32 @@ export const registerCheck: RegisterCommand = (program, context) => {
     .option('--order-url <url>', 'hook: POST {merchant_uid, amount, quantity} creates an order')
     .option('--reset-url <url>', 'hook: POST {stock} resets orders and stock before each case')
     .option('--stock-url <url>', 'hook: GET answers the stock, as n or {"stock": n}')
-    .option('--webhook-url <url>', "the merchant's payment webhook, told that a confirmed payment failed (case 10)")
-    .option('--notice-url <url>', 'the same as --webhook-url: with --gateway, where the gateway sends its webhooks')
+    .option('--webhook-url <url>', "the merchant's payment webhook (notice_url), told that a confirmed payment failed (case 10); with --gateway, where the gateway sends its webhooks (alias: --notice-url)")
     .option('--gateway <url>', "play every confirm's payment through this simulated gateway (confirm-sim gateway's base URL), so a merchant that looks payments up works, and run cases 11-14")
     .option('--settle <duration>', 'with --gateway: how long a case waits for a decline, webhooks and the stock coming back (default: 2s)')
     .option('--hook-header <name: value>', "header for the order, reset and stock hooks, e.g. the merchant's admin token (repeatable)", collect)
-    .option('--stock <n>', 'the stock the reset hook sets before each case (default: 20)')
-    .option('--price <krw>', 'price of one unit (default: 1000); also tells case 4 an open-orders merchant knows it')
+    .option('-s, --stock <n>', 'the stock the reset hook sets before each case (default: 20)')
+    .option('--amount <krw>', 'amount of a one-unit order (default: 1000); also tells case 4 an open-orders merchant knows it (alias: --price)')
     .option('--grep <regex>', 'run only cases whose "<id> <name>" matches')
     .option('--skip <regex>', 'leave out cases whose "<id> <name>" matches')
     .option('--bail', 'stop at the first failed case')
     .option('--strict', 'count warnings (a refusal without a reason) as failures')
     .option('--p99-budget <duration>', 'case 8 fails above this p99 (default: 1s)')
     .option('--max-error-rate <fraction>', 'cases 8 and 9: share of confirms that may get 5xx, a reset or invalid HTTP (default: 0)')
-    .option('--timeout <duration>', "the gateway's wait for each answer (default: 5s; the developer docs say 10s)")
+    .option('-t, --timeout <duration>', "the gateway's wait for each answer (default: 5s; the developer docs say 10s)")
     .addOption(new Option('--reporter <name>', `${REPORTERS.join(', ')}; repeatable`).argParser(collect).default([], 'cli'))
     .addOption(
       new Option('--out <path>', 'file for a json/junit reporter, in --reporter order, or as junit=path; repeatable')
         .argParser(collect)
         .default([], 'stdout'),
     )
+    .addOption(jsonOption('the result (the same as --reporter json --out <file>)'))
     .option('--list', 'list the cases and what each checks, then exit')
     .addHelpText(
       'after',
       helpFooter([[0, 'contract kept: every case that ran passed (skipped cases say why)'], [1, 'contract broken: a case failed'], [2, `${USAGE_EXIT[1]}, or no case left to run`], INTERRUPTED_EXIT]),
     )
     .action((url: string | undefined, flags: CheckFlags) => runCheckCommand(url, flags, context));
+  addAlias(command, '--notice-url <url>', '--webhook-url');
+  addAlias(command, '--price <krw>', '--amount');
 };

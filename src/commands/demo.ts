@@ -6,14 +6,15 @@ import { attachDemoProgress, formatDemo } from '../reporters/demo-terminal.js';
 import { parseWholeNumber } from '../util/numbers.js';
 import { TypedEmitter } from '../util/events.js';
 import { ExitCode } from '../util/errors.js';
-import { helpFooter, INTERRUPTED_EXIT, USAGE_EXIT, type RegisterCommand } from '../cli-context.js';
+import { helpFooter, INTERRUPTED_EXIT, jsonOption, jsonToStdout, prepareJsonFile, USAGE_EXIT, type RegisterCommand } from '../cli-context.js';
+import { writeJson } from '../reporters/json.js';
 
 interface DemoFlags {
   flaw: string;
   dialect: string;
   buyers: string;
   stock: string;
-  json?: boolean;
+  json?: string;
 }
 
 export const registerDemo: RegisterCommand = (program, context) => {
@@ -22,9 +23,9 @@ export const registerDemo: RegisterCommand = (program, context) => {
     .description('run fire, burst and check against a correct and a flawed sample merchant, side by side')
     .option('--flaw <flaw>', 'the bug the second merchant has: race, double, lenient, slow or leak', DEMO_DEFAULTS.flaw)
     .option('--dialect <dialect>', 'confirm dialect for every request (V2 ones are signed with a throwaway secret)', DEMO_DEFAULTS.dialect)
-    .option('--buyers <n>', 'buyers in the burst', String(DEMO_DEFAULTS.buyers))
-    .option('--stock <n>', 'units on sale', String(DEMO_DEFAULTS.stock))
-    .option('--json', 'print the whole result (both merchants\' fire, burst and check results) as JSON')
+    .option('-n, --buyers <n>', 'buyers in the burst', String(DEMO_DEFAULTS.buyers))
+    .option('-s, --stock <n>', 'units on sale', String(DEMO_DEFAULTS.stock))
+    .addOption(jsonOption("the whole result (both merchants' fire, burst and check results)"))
     .addHelpText(
       'after',
       helpFooter([[0, 'the correct merchant passed and the flawed one was caught'], [1, 'the demo did not show that (a bug of ours, or a busy machine)'], USAGE_EXIT, INTERRUPTED_EXIT], { durations: false }),
@@ -37,11 +38,14 @@ export const registerDemo: RegisterCommand = (program, context) => {
         stock: parseWholeNumber(flags.stock, '--stock', 1, 100_000),
         signal: context.signal,
       };
+      await prepareJsonFile(flags.json);
+      const humanOutput = !jsonToStdout(flags.json);
       const style = terminalChalk(context.stdout, context.env);
       const events = new TypedEmitter<DemoEvents>();
-      if (!flags.json && context.stdout.isTTY) attachDemoProgress(events, context.stdout, style);
+      if (humanOutput && context.stdout.isTTY) attachDemoProgress(events, context.stdout, style);
       const result = await runDemo(options, events);
-      context.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatDemo(result, style));
+      if (flags.json !== undefined) await writeJson(result, { path: flags.json, stream: context.stdout }, '--json');
+      if (humanOutput) context.stdout.write(formatDemo(result, style));
       context.setExitCode(result.interrupted ? ExitCode.interrupted : result.ok ? ExitCode.ok : ExitCode.failed);
     });
 };

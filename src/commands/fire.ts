@@ -7,7 +7,20 @@ import { UsageError, ExitCode } from '../util/errors.js';
 import { describeBadHeader } from '../util/secrets.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
-import { collect, helpFooter, INTERRUPTED_EXIT, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
+import {
+  addAlias,
+  collect,
+  helpFooter,
+  INTERRUPTED_EXIT,
+  jsonOption,
+  jsonToStdout,
+  prepareJsonFile,
+  resolveSecretFlags,
+  USAGE_EXIT,
+  type CliContext,
+  type RegisterCommand,
+} from '../cli-context.js';
+import { writeJson } from '../reporters/json.js';
 
 interface FireFlags {
   dialect: string;
@@ -21,9 +34,9 @@ interface FireFlags {
   header?: string[];
   data?: string;
   expect?: string;
-  json?: boolean;
+  json?: string;
   gateway?: string;
-  noticeUrl?: string;
+  webhookUrl?: string;
   decline?: boolean;
   settle?: string;
 }
@@ -69,10 +82,13 @@ function orderFrom(flags: FireFlags): Partial<ConfirmOrder> {
 async function runFire(url: string, flags: FireFlags, context: CliContext): Promise<void> {
   const expectation = flags.expect === undefined ? undefined : parseExpectation(flags.expect);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+  await prepareJsonFile(flags.json);
+  // With --json - stdout carries the JSON only; a --json file leaves the usual output on stdout.
+  const humanOutput = !jsonToStdout(flags.json);
   const out = terminalChalk(context.stdout, context.env);
   const err = terminalChalk(context.stderr, context.env);
   const events = new TypedEmitter<FireEvents>();
-  if (!flags.json) events.on('request', (request) => context.stdout.write(`${formatFireRequest(request, out)}\n`));
+  if (humanOutput) events.on('request', (request) => context.stdout.write(`${formatFireRequest(request, out)}\n`));
 
   const options = {
     url,
@@ -86,7 +102,7 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
     events,
   };
   if (flags.gateway === undefined) {
-    for (const [given, flag] of [[flags.noticeUrl, '--notice-url'], [flags.decline, '--decline'], [flags.settle, '--settle']] as const) {
+    for (const [given, flag] of [[flags.webhookUrl, '--webhook-url'], [flags.decline, '--decline'], [flags.settle, '--settle']] as const) {
       if (given !== undefined) throw new UsageError(`${flag} needs --gateway <url>: only a gateway charges, declines and sends webhooks`);
     }
   }
@@ -98,7 +114,7 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
         : await fireThroughGateway({
             ...options,
             gateway: flags.gateway,
-            noticeUrl: flags.noticeUrl,
+            noticeUrl: flags.webhookUrl,
             outcome: flags.decline ? 'decline' : 'approve',
             settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
           });
@@ -110,8 +126,11 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
   }
 
   for (const warning of result.warnings) context.stderr.write(`${err.yellow('warning:')} ${warning}\n`);
-  context.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatFireOutcome(result, out));
-  if (!flags.json && 'lifecycle' in result) context.stdout.write(formatFireLifecycle((result as GatewayFireResult).lifecycle, out));
+  if (flags.json !== undefined) await writeJson(result, { path: flags.json, stream: context.stdout }, '--json');
+  if (humanOutput) {
+    context.stdout.write(formatFireOutcome(result, out));
+    if ('lifecycle' in result) context.stdout.write(formatFireLifecycle((result as GatewayFireResult).lifecycle, out));
+  }
 
   const verdict: Expectation = result.decision.proceed ? 'proceed' : 'fail';
   if (expectation !== undefined && expectation !== verdict) {
@@ -123,7 +142,7 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
 }
 
 export const registerFire: RegisterCommand = (program, context) => {
-  program
+  const command = program
     .command('fire')
     .description("send one confirm request exactly as the gateway does and show the gateway's decision")
     .argument('<url>', "the merchant's confirm URL, e.g. http://127.0.0.1:3000/confirm")
@@ -134,18 +153,19 @@ export const registerFire: RegisterCommand = (program, context) => {
     .option('--status <status>', 'V1 payment status (default: ready)')
     .option('--secret <whsec>', 'V2 webhook secret to sign with (prefer --secret-env: arguments show up in ps)')
     .option('--secret-env <name>', 'read the V2 webhook secret from this environment variable')
-    .option('--timeout <duration>', `deadline for the whole answer (default: ${DEFAULT_TIMEOUT_MS / 1000}s, the gateway FAQ's; the developer docs say 10s)`)
+    .option('-t, --timeout <duration>', `deadline for the whole answer (default: ${DEFAULT_TIMEOUT_MS / 1000}s, the gateway FAQ's; the developer docs say 10s)`)
     .option('-H, --header <name:value>', 'extra request header, repeatable; overrides the defaults', collect)
     .option('--data <body>', "send exactly this body instead of the dialect's")
     .option('--expect <verdict>', 'proceed or fail; exit 1 when the gateway decides otherwise')
     .option('--gateway <url>', "register the payment at this simulated gateway first (so the merchant's lookup finds it) and show what followed the answer")
-    .option('--notice-url <url>', "with --gateway: where the gateway sends the payment's webhooks")
+    .option('--webhook-url <url>', "with --gateway: where the gateway sends the payment's webhooks, the merchant's notice_url (alias: --notice-url)")
     .option('--decline', 'with --gateway: the PG declines the charge after a 200')
     .option('--settle <duration>', 'with --gateway: wait up to this long for the charge and webhooks (default: 2s)')
-    .option('--json', 'print the result as one JSON object')
+    .addOption(jsonOption('the result'))
     .addHelpText(
       'after',
       helpFooter([[0, 'the merchant was asked and answered (or, with --expect, the gateway decided as expected)'], [1, 'with --expect: the gateway would decide otherwise'], USAGE_EXIT, INTERRUPTED_EXIT]),
     )
     .action((url: string, flags: FireFlags) => runFire(url, flags, context));
+  addAlias(command, '--notice-url <url>', '--webhook-url');
 };

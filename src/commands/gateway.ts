@@ -17,7 +17,7 @@ import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-term
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import { SecretMask } from '../util/secrets.js';
-import { helpFooter, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
+import { addAlias, helpFooter, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
 
 interface GatewayFlags {
   host: string;
@@ -30,7 +30,7 @@ interface GatewayFlags {
   secret?: string;
   secretEnv?: string;
   storeId?: string;
-  confirmTimeout: string;
+  timeout: string;
   tokenTtl: string;
   tokenLifetime: string;
 }
@@ -65,7 +65,7 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
   const impSecret = credential(flags.impSecret, flags.impSecretEnv, '--imp-secret', context.env);
   const apiSecret = credential(flags.apiSecret, flags.apiSecretEnv, '--api-secret', context.env);
   const secret = resolveSecretFlags(flags, context.env);
-  const confirmTimeoutMs = parseDuration(flags.confirmTimeout, '--confirm-timeout');
+  const confirmTimeoutMs = parseDuration(flags.timeout, '--timeout');
   const ttl = tokenTtlSeconds(flags.tokenTtl);
   const tokenLifetimeMs = paymentTokenLifetimeMs(flags.tokenLifetime);
   const gateway = await startGateway({
@@ -111,7 +111,7 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
 }
 
 export const registerGateway: RegisterCommand = (program, context) => {
-  program
+  const command = program
     .command('gateway')
     .description(
       "run a simulated gateway: the V1 and V2 REST APIs a merchant's confirm and webhook handlers call, and /sim/payments to pay through the merchant's confirm endpoint",
@@ -137,7 +137,7 @@ export const registerGateway: RegisterCommand = (program, context) => {
     )
     .addOption(new Option('--secret-env <name>', 'read the webhook secret from this environment variable').conflicts('secret'))
     .option('--store-id <id>', 'V2 store id of every V2 payment, sent in V2 confirm and webhook data (default: a fixed test store id)')
-    .option('--confirm-timeout <duration>', "how long to wait for the merchant's confirm answer", `${DEFAULT_TIMEOUT_MS / 1000}s`)
+    .option('-t, --timeout <duration>', "how long to wait for the merchant's confirm answer (alias: --confirm-timeout)", `${DEFAULT_TIMEOUT_MS / 1000}s`)
     .option('--token-ttl <duration>', 'lifetime of an access token', `${DEFAULT_TOKEN_TTL_SECONDS / 60}m`)
     .option(
       '--token-lifetime <duration>',
@@ -146,4 +146,5 @@ export const registerGateway: RegisterCommand = (program, context) => {
     )
     .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM'], USAGE_EXIT]))
     .action((flags: GatewayFlags) => runGateway(flags, context));
+  addAlias(command, '--confirm-timeout <duration>', '--timeout');
 };

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { Option } from 'commander';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
@@ -16,13 +17,22 @@ import {
   type MerchantConfirmLine,
   type MerchantStoppedLine,
 } from '../reporters/merchant-terminal.js';
-import { helpFooter, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
+import {
+  addAlias,
+  helpFooter,
+  jsonToStdout,
+  prepareJsonFile,
+  resolveSecretFlags,
+  USAGE_EXIT,
+  type CliContext,
+  type RegisterCommand,
+} from '../cli-context.js';
 
 interface MerchantFlags {
   host: string;
   port: string;
   stock: string;
-  price: string;
+  amount: string;
   flaw?: string;
   openOrders?: boolean;
   hold?: string;
@@ -37,11 +47,11 @@ interface MerchantFlags {
   apiSecretEnv?: string;
   storeId?: string;
   verbose?: boolean;
-  json?: boolean;
+  json?: string;
 }
 
 async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<void> {
-  const price = parseWholeNumber(flags.price, '--price', 0);
+  const price = parseWholeNumber(flags.amount, '--amount', 0);
   const holdMs = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
   const secret = resolveSecretFlags(flags, context.env);
   const verify = parseVerify(flags.verify);
@@ -52,6 +62,7 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   const authenticates = secret !== undefined || verify !== undefined;
   const generatedToken = flags.adminToken === undefined && authenticates ? generateAdminToken() : undefined;
   const adminToken = flags.adminToken === undefined ? generatedToken : checkAdminToken(flags.adminToken, '--admin-token');
+  await prepareJsonFile(flags.json);
   const merchant = await startMerchant({
     host: flags.host,
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
@@ -75,9 +86,10 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   const colour = terminalChalk(context.stdout, context.env);
   // The gateway URL may carry credentials; a merchant's log never shows them, nor the gateway's secrets.
   const secrets = new SecretMask().addUrl(flags.gateway).add(context.env[flags.impSecretEnv ?? ''], context.env[flags.apiSecretEnv ?? '']);
-  const print = (text: string): void => {
-    context.stdout.write(secrets.text(text));
-  };
+  // Text goes to stdout unless --json - has it; JSON lines go where --json says, as they happen.
+  const print = jsonToStdout(flags.json) ? (): void => {} : (text: string): void => void context.stdout.write(secrets.text(text));
+  const jsonStream = flags.json === undefined ? null : jsonToStdout(flags.json) ? context.stdout : jsonLinesFile(flags.json, context);
+  const printJson = (line: object): void => void jsonStream?.write(secrets.text(`${JSON.stringify(line)}\n`));
   const started = startedLine(merchant, {
     price,
     openOrders: flags.openOrders ?? false,
@@ -86,18 +98,31 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     // A generated token is shown once, since nobody else knows it; one the user gave is theirs to keep.
     adminToken: adminToken === undefined ? null : generatedToken ?? maskAdminToken(adminToken),
   });
-  print(flags.json ? `${JSON.stringify(started)}\n` : formatStarted(started, colour));
+  printJson(started);
+  print(formatStarted(started, colour));
   if (flags.verbose) {
     merchant.events.on('confirm', (event) => {
       const line: MerchantConfirmLine = { schemaVersion: 1, type: 'confirm', ...event };
-      print(flags.json ? `${JSON.stringify(line)}\n` : formatConfirm(event, colour));
+      printJson(line);
+      print(formatConfirm(event, colour));
     });
   }
   if (!context.signal.aborted) await once(context.signal, 'abort');
   await merchant.close();
   const stopped: MerchantStoppedLine = { schemaVersion: 1, type: 'stopped', stock: merchant.stock() };
-  print(flags.json ? `${JSON.stringify(stopped)}\n` : formatStopped(stopped.stock));
+  printJson(stopped);
+  print(formatStopped(stopped.stock));
+  if (jsonStream !== null && jsonStream !== context.stdout) await new Promise<void>((done) => jsonStream.end(done));
   context.setExitCode(ExitCode.ok);
+}
+
+/** A --json file written line by line; a write that fails later (disk full) is said once, not a crash. */
+function jsonLinesFile(path: string, context: CliContext): NodeJS.WritableStream {
+  const stream = createWriteStream(path);
+  stream.once('error', (error: NodeJS.ErrnoException) => {
+    context.stderr.write(`confirm-sim: --json ${path}: cannot write it any more (${error.code ?? error.message})\n`);
+  });
+  return stream;
 }
 
 function parseVerify(text: string | undefined): 'rest' | undefined {
@@ -114,15 +139,15 @@ function fromEnv(name: string | undefined, flag: string, env: NodeJS.ProcessEnv)
 }
 
 export const registerMerchant: RegisterCommand = (program, context) => {
-  program
+  const command = program
     .command('merchant')
     .description('run a sample merchant (confirm endpoint with stock) to try confirm-sim on; correct, or with one --flaw')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '3000')
-    .option('--stock <units>', 'units in stock at start and after POST /reset', '100')
-    .option('--price <amount>', 'amount of an --open-orders order', '1000')
+    .option('-s, --stock <units>', 'units in stock at start and after POST /reset', '100')
+    .option('--amount <krw>', 'amount of an --open-orders order (alias: --price)', '1000')
     .option('--flaw <flaw>', `run with one realistic bug: ${FLAWS.join(', ')}`)
-    .option('--open-orders', 'take any new merchant_uid as an order of 1 unit at --price (no POST /orders needed)')
+    .option('--open-orders', 'take any new merchant_uid as an order of 1 unit at --amount (no POST /orders needed)')
     .option('--hold <duration>', 'stock reserved at confirm and not paid within this time comes back, e.g. 30s')
     .addOption(new Option('--secret <whsec>', 'require signed V2 confirm calls and webhooks (Standard Webhooks secret)').conflicts('secretEnv'))
     .addOption(new Option('--secret-env <name>', 'read the --secret from this environment variable').conflicts('secret'))
@@ -135,7 +160,10 @@ export const registerMerchant: RegisterCommand = (program, context) => {
     .option('--store-id <id>', 'V2 store id for PortOne SDK calls')
     .option('--max-orders <n>', 'orders kept at most; past it new orders are refused until POST /reset', String(DEFAULT_MAX_ORDERS))
     .option('--verbose', 'print one line per confirm (order id and answer)')
-    .option('--json', 'print JSON lines (started, confirm, stopped) instead of text')
+    .addOption(
+      new Option('--json <file|->', 'write JSON lines (started, confirm with --verbose, stopped) to a file as they happen, or - for stdout (then stdout carries only them)'),
+    )
     .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM, after printing the stock left'], USAGE_EXIT]))
     .action((flags: MerchantFlags) => runMerchant(flags, context));
+  addAlias(command, '--price <krw>', '--amount');
 };

@@ -1,7 +1,6 @@
 import { mergeBurstReports, readBurstReport } from '../load/index.js';
-import { ensureWritable } from '../util/files.js';
 import { deliverBurstReport } from './burst.js';
-import { helpFooter, type RegisterCommand } from '../cli-context.js';
+import { helpFooter, jsonOption, prepareJsonFile, type RegisterCommand } from '../cli-context.js';
 
 interface MergeFlags {
   json?: string;
@@ -14,7 +13,7 @@ export const registerMerge: RegisterCommand = (program, context) => {
     .command('merge')
     .description('turn the --json reports of a sharded burst (--shard i/n) into one report and one stock verdict')
     .argument('<reports...>', 'shard report files, one per shard')
-    .option('--json <file>', 'write the merged report as JSON to a file, or - for stdout')
+    .addOption(jsonOption('the merged report'))
     .option('--html <file>', 'write the merged report as one self-contained HTML page, with a line per shard')
     .option('-q, --quiet', 'only the verdict line')
     .addHelpText(
@@ -24,7 +23,7 @@ export const registerMerge: RegisterCommand = (program, context) => {
       }),
     )
     .action(async (paths: string[], flags: MergeFlags) => {
-      if (flags.json !== undefined && flags.json !== '-') await ensureWritable(flags.json, '--json');
+      await prepareJsonFile(flags.json);
       const reports = [];
       for (const path of paths) reports.push(await readBurstReport(path));
       await deliverBurstReport(mergeBurstReports(reports), flags, context);
