@@ -65,7 +65,7 @@ test('fire shows no credential it sent, though the merchant echoes every one bac
   const echo = await startEcho(t, `and your secret is ${WEBHOOK_SECRET}`);
   const headers = SENSITIVE_HEADERS.flatMap((header) => ['-H', header]);
   for (const json of [false, true]) {
-    const run = await runCli(['fire', credentialUrl(echo.port, '/confirm'), '--dialect', 'v2-2024-04-25', '--secret', WEBHOOK_SECRET, ...headers, ...(json ? ['--json'] : [])]);
+    const run = await runCli(['fire', credentialUrl(echo.port, '/confirm'), '--dialect', 'v2-2024-04-25', '--secret', WEBHOOK_SECRET, ...headers, ...(json ? ['--json', '-'] : [])]);
     assert.equal(run.code, 0, run.stderr);
     assertNoSecret(run.stdout + run.stderr, `fire${json ? ' --json' : ''}`);
     assert.match(run.stdout, /shop:\*\*\*\*@127\.0\.0\.1/);
