@@ -47,7 +47,7 @@ export function helpFooter(exitCodes: ReadonlyArray<readonly [number, string]>, 
 
 /** The exit codes every command shares, for helpFooter. */
 export const USAGE_EXIT = [2, 'usage error: a bad flag, URL, scenario or secret (one line says what to fix)'] as const;
-export const INTERRUPTED_EXIT = [130, 'stopped by Ctrl-C or SIGTERM; any report covers what ran until then'] as const;
+export const INTERRUPTED_EXIT = [130, 'stopped by Ctrl-C (143: by SIGTERM); any report covers what ran until then'] as const;
 
 /**
  * `--json <file|->`, the same on every command with a result: a file, or - for stdout, which then carries

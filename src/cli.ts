@@ -45,11 +45,16 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   let exitCode: number = ExitCode.ok;
   let signal = options.signal;
   let removeSignalHandlers = (): void => {};
+  // Which signal stopped the run: an interrupted command exits 130 for SIGINT and 143 for SIGTERM, as a
+  // shell reports a process either signal killed, so a CI runner can tell a cancelled job from Ctrl-C.
+  let stoppedBy: NodeJS.Signals | null = null;
+  const interruptedCode = (): number => (stoppedBy === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
   if (!signal) {
-    // First Ctrl-C asks the running command to stop and report; a second one kills at once.
+    // The first signal asks the running command to stop and report; a second one kills at once.
     const controller = new AbortController();
-    const onSignal = (): void => {
-      if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    const onSignal = (received: NodeJS.Signals): void => {
+      if (controller.signal.aborted) process.exit(received === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+      stoppedBy = received;
       controller.abort();
     };
     process.on('SIGINT', onSignal);
@@ -99,5 +104,5 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   } finally {
     removeSignalHandlers();
   }
-  return exitCode;
+  return exitCode === ExitCode.interrupted ? interruptedCode() : exitCode;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureWritable, requireParentDirectory } from '../src/util/files.js';
@@ -16,8 +16,10 @@ test('an output path in a missing folder is refused, and no folder is made', asy
     message: `--json ${file}: the folder ${join(root, 'a', 'b')} does not exist; create it first (mkdir -p ${join(root, 'a', 'b')}) or choose another path`,
   });
   assert.equal(existsSync(join(root, 'a')), false);
+  // The check touches nothing: a run that then fails in set-up leaves no empty report behind.
   await ensureWritable(join(root, 'report.json'), '--json');
-  assert.ok((await stat(join(root, 'report.json'))).isFile());
+  assert.equal(existsSync(join(root, 'report.json')), false);
+  await assert.rejects(ensureWritable(root, '--json'), { name: 'UsageError', message: `--json ${root}: is a folder; give the path of a file in it` });
 });
 
 test('a path under procfs fails at once instead of spinning forever', { skip: !existsSync('/proc/self') && 'no procfs here' }, async () => {

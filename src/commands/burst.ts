@@ -1,5 +1,6 @@
 import { DIALECTS, parseDialect, DEFAULT_TIMEOUT_MS } from '../protocol/index.js';
 import {
+  LedgerWriteError,
   runBurst,
   parseShard,
   parseStartAt,
@@ -14,6 +15,7 @@ import { terminalChalk } from '../reporters/style.js';
 import { writeJson } from '../reporters/json.js';
 import { htmlPath, writeHtmlReport } from '../reporters/html/index.js';
 import { ExitCode } from '../util/errors.js';
+import { requireDistinctOutputs } from '../util/files.js';
 import { parseDuration } from '../util/duration.js';
 import { TypedEmitter } from '../util/events.js';
 import { parseFraction, parsePositiveNumber, parseWholeNumber } from '../util/numbers.js';
@@ -115,15 +117,17 @@ export async function deliverBurstReport(
 ): Promise<void> {
   const summaryStream = jsonToStdout(flags.json) ? context.stderr : context.stdout;
   const style = terminalChalk(summaryStream, context.env);
-  if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout }, '--json');
-  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
+  // The verdict first: a report that then cannot be written (a full disk) is one more line and exit 2.
   const summary = formatBurstSummary(report, style);
   summaryStream.write(flags.quiet ? `${summary.split('\n')[0]}\n` : summary);
   context.setExitCode(report.interrupted ? ExitCode.interrupted : report.verdict.pass ? ExitCode.ok : ExitCode.failed);
+  if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout }, '--json');
+  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
 }
 
 async function runBurstCommand(url: string, flags: BurstFlags, context: CliContext): Promise<void> {
   const options = optionsFrom(url, flags, context.env);
+  requireDistinctOutputs([['--json', flags.json], ['--ledger', flags.ledger], ['--html', flags.html === undefined ? undefined : htmlPath(flags.html)]]);
   await prepareJsonFile(flags.json);
   if (flags.ledger !== undefined) await ensureWritable(flags.ledger, '--ledger');
   if (flags.html !== undefined) await ensureWritable(htmlPath(flags.html), '--html');
@@ -138,6 +142,12 @@ async function runBurstCommand(url: string, flags: BurstFlags, context: CliConte
   let report: BurstReport;
   try {
     report = await runBurst(options, { events, signal: context.signal });
+  } catch (error) {
+    if (!(error instanceof LedgerWriteError)) throw error;
+    // The run is judged all the same; the ledger's failure is the last line, and exit 2.
+    detach();
+    await deliverBurstReport(error.report, flags, context);
+    throw error;
   } finally {
     detach();
   }

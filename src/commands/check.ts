@@ -10,7 +10,7 @@ import { writeJson, writeReport, writesToStream, type ReportDestination } from '
 import { renderJunit } from '../reporters/junit.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
-import { ensureWritable } from '../util/files.js';
+import { ensureWritable, requireDistinctOutputs } from '../util/files.js';
 import {
   addAlias,
   collect,
@@ -197,6 +197,7 @@ async function runCheckCommand(url: string | undefined, flags: CheckFlags, conte
     return;
   }
   const plan = planReporters(...withJsonFlag(flags), context.stdout);
+  requireDistinctOutputs([...plan.files].map(([name, destination]) => [`--out ${name}`, destination.path] as const));
   // A report path that cannot be written fails now, not after the whole suite has run.
   for (const destination of plan.files.values()) {
     if (!writesToStream(destination)) await ensureWritable(destination.path!, '--out');

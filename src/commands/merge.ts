@@ -1,4 +1,6 @@
 import { mergeBurstReports, readBurstReport } from '../load/index.js';
+import { requireDistinctOutputs } from '../util/files.js';
+import { htmlPath } from '../reporters/html/index.js';
 import { deliverBurstReport } from './burst.js';
 import { helpFooter, jsonOption, prepareJsonFile, type RegisterCommand } from '../cli-context.js';
 
@@ -23,6 +25,7 @@ export const registerMerge: RegisterCommand = (program, context) => {
       }),
     )
     .action(async (paths: string[], flags: MergeFlags) => {
+      requireDistinctOutputs([['--json', flags.json], ['--html', flags.html === undefined ? undefined : htmlPath(flags.html)]]);
       await prepareJsonFile(flags.json);
       const reports = [];
       for (const path of paths) reports.push(await readBurstReport(path));

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { TypedEmitter } from '../util/events.js';
-import { UsageError } from '../util/errors.js';
+import { OutputError, UsageError } from '../util/errors.js';
 import { formatMs } from '../util/duration.js';
 import type { BurstOptions, BurstPlan } from './options.js';
 import { resolveBurstPlan } from './options.js';
@@ -134,7 +134,20 @@ export async function runBurst(options: BurstOptions, hooks: BurstRunHooks = {})
   try {
     return secrets.deep(await runPlan(plan, events, hooks));
   } catch (error) {
+    if (error instanceof LedgerWriteError) error.report = secrets.deep(error.report);
     throw maskError(error, secrets);
+  }
+}
+
+/** The run finished but its --ledger could not be written: the report is still the run's verdict. */
+export class LedgerWriteError extends OutputError {
+  override name = 'LedgerWriteError';
+
+  constructor(
+    message: string,
+    public report: BurstReport,
+  ) {
+    super(message);
   }
 }
 
@@ -335,7 +348,14 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
     warnings,
     payments,
   });
-  if (plan.ledgerPath !== null) await writeLedger(plan.ledgerPath, plan, driven.store, planSecrets(plan));
+  if (plan.ledgerPath !== null) {
+    try {
+      await writeLedger(plan.ledgerPath, plan, driven.store, planSecrets(plan));
+    } catch (error) {
+      if (error instanceof OutputError) throw new LedgerWriteError(error.message, report);
+      throw error;
+    }
+  }
   events.emit('done', report);
   return report;
 }

@@ -1,4 +1,4 @@
-export { runBurst } from './burst.js';
+export { LedgerWriteError, runBurst } from './burst.js';
 export type { BurstRunHooks } from './burst.js';
 export {
   resolveBurstPlan,

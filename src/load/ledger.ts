@@ -1,6 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
+import { writeAtomically } from '../util/files.js';
 import { decide } from '../protocol/decision.js';
 import type { NoAnswerKind } from '../protocol/decision.js';
 import type { BurstPlan } from './options.js';
@@ -36,8 +34,9 @@ function round(value: number): number {
 }
 
 /**
- * Writes the run's history, one NDJSON line per request in arrival order, streaming with back-pressure so
- * a million-request ledger never sits in memory at once.
+ * Writes the run's history, one NDJSON line per request in arrival order, a chunk of lines at a time so a
+ * million-request ledger never sits in memory at once. The file appears complete or not at all: an
+ * interrupted run's ledger covers what ran, and a kill during the write leaves the previous ledger.
  */
 export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeStore, secrets: SecretMask): Promise<void> {
   const { arrays } = store;
@@ -49,48 +48,48 @@ export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeS
     return failReason === null ? null : secrets.text(failReason);
   });
   const reasonDetails = store.reasons.map((reason) => (reason.detail === null ? null : secrets.text(reason.detail)));
-  const stream = createWriteStream(path);
-  let chunk = '';
-  for (let request = 0; request < store.requests; request++) {
-    const buyer = store.globalBuyer(request);
-    const outcome = arrays.outcome[request]! as (typeof Outcome)[keyof typeof Outcome];
-    const flags = arrays.flags[request]!;
-    const duplicate = (flags & Flag.Duplicate) !== 0;
-    const sentAt = arrays.sentAtMs[request]!;
-    const answered = outcome === Outcome.Accepted || outcome === Outcome.Refused;
-    const measured = answered || outcome === Outcome.Timeout || outcome === Outcome.ConnectionError;
-    let error: string | null = null;
-    let failReason: string | null = null;
-    let reason: string | null = null;
-    if (outcome === Outcome.Refused) {
-      const id = arrays.detail[request]!;
-      reason = reasonDetails[id] ?? null;
-      failReason = reasonFailures[id] ?? null;
-    } else if (outcome === Outcome.Timeout || outcome === Outcome.ConnectionError) {
-      const kind: NoAnswerKind = outcome === Outcome.Timeout ? 'timeout' : noAnswerKindOf(arrays.detail[request]!);
-      error = kind;
-      failReason = decide(plan.dialect, { kind: 'no-answer', error: kind, message: '' }).failReason;
+  await writeAtomically(path, '--ledger', async (file) => {
+    let chunk = '';
+    for (let request = 0; request < store.requests; request++) {
+      const buyer = store.globalBuyer(request);
+      const outcome = arrays.outcome[request]! as (typeof Outcome)[keyof typeof Outcome];
+      const flags = arrays.flags[request]!;
+      const duplicate = (flags & Flag.Duplicate) !== 0;
+      const sentAt = arrays.sentAtMs[request]!;
+      const answered = outcome === Outcome.Accepted || outcome === Outcome.Refused;
+      const measured = answered || outcome === Outcome.Timeout || outcome === Outcome.ConnectionError;
+      let error: string | null = null;
+      let failReason: string | null = null;
+      let reason: string | null = null;
+      if (outcome === Outcome.Refused) {
+        const id = arrays.detail[request]!;
+        reason = reasonDetails[id] ?? null;
+        failReason = reasonFailures[id] ?? null;
+      } else if (outcome === Outcome.Timeout || outcome === Outcome.ConnectionError) {
+        const kind: NoAnswerKind = outcome === Outcome.Timeout ? 'timeout' : noAnswerKindOf(arrays.detail[request]!);
+        error = kind;
+        failReason = decide(plan.dialect, { kind: 'no-answer', error: kind, message: '' }).failReason;
+      }
+      const entry: LedgerEntry = {
+        buyer: buyer + 1,
+        merchant_uid: template.render(buyer),
+        duplicate,
+        intendedMs: round(arrival.atMs(buyer) + (duplicate ? arrival.schedule.intervalMs : 0)),
+        sentMs: Number.isNaN(sentAt) ? null : round(sentAt),
+        outcome: OUTCOME_NAMES[outcome],
+        status: answered ? arrays.status[request]! : null,
+        latencyMs: measured && !Number.isNaN(sentAt) ? round(arrays.latencyMs[request]!) : null,
+        error,
+        reason,
+        failReason,
+        lateStatus: (flags & Flag.LateAnswer) !== 0 ? arrays.status[request]! : null,
+      };
+      chunk += `${JSON.stringify(entry)}\n`;
+      if ((request + 1) % LINES_PER_WRITE === 0) {
+        await file.write(chunk);
+        chunk = '';
+      }
     }
-    const entry: LedgerEntry = {
-      buyer: buyer + 1,
-      merchant_uid: template.render(buyer),
-      duplicate,
-      intendedMs: round(arrival.atMs(buyer) + (duplicate ? arrival.schedule.intervalMs : 0)),
-      sentMs: Number.isNaN(sentAt) ? null : round(sentAt),
-      outcome: OUTCOME_NAMES[outcome],
-      status: answered ? arrays.status[request]! : null,
-      latencyMs: measured && !Number.isNaN(sentAt) ? round(arrays.latencyMs[request]!) : null,
-      error,
-      reason,
-      failReason,
-      lateStatus: (flags & Flag.LateAnswer) !== 0 ? arrays.status[request]! : null,
-    };
-    chunk += `${JSON.stringify(entry)}\n`;
-    if ((request + 1) % LINES_PER_WRITE === 0) {
-      if (!stream.write(chunk)) await once(stream, 'drain');
-      chunk = '';
-    }
-  }
-  stream.end(chunk);
-  await finished(stream);
+    await file.write(chunk);
+  });
 }

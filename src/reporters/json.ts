@@ -1,5 +1,4 @@
-import { writeFile } from 'node:fs/promises';
-import { requireParentDirectory } from '../util/files.js';
+import { requireParentDirectory, writeFileAtomically } from '../util/files.js';
 
 /** Where a report goes: a file, or the stream (stdout) when no path or "-" is given. */
 export interface ReportDestination {
@@ -11,7 +10,10 @@ export function writesToStream(destination: ReportDestination): boolean {
   return destination.path === undefined || destination.path === '-';
 }
 
-/** Writes a finished report to a file in an existing folder (`what` names the option in the refusal), or to the stream. */
+/**
+ * Writes a finished report to a file in an existing folder, atomically (never half a report, never the old
+ * one lost first), or to the stream. `what` names the option in the one-line refusal when it cannot be written.
+ */
 export async function writeReport(text: string, destination: ReportDestination, what = 'report'): Promise<void> {
   const { path } = destination;
   if (path === undefined || path === '-') {
@@ -19,7 +21,7 @@ export async function writeReport(text: string, destination: ReportDestination, 
     return;
   }
   await requireParentDirectory(path, what);
-  await writeFile(path, text, 'utf8');
+  await writeFileAtomically(path, text, what);
 }
 
 /** Any JSON-able result, pretty-printed with a final newline: pure JSON, nothing else, as `--json` promises. */
