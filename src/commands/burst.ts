@@ -1,4 +1,4 @@
-import { DIALECTS, parseDialect, DEFAULT_TIMEOUT_MS } from '../protocol/index.js';
+import { DIALECTS, FLOWS, parseDialect, parseFlow, DEFAULT_TIMEOUT_MS } from '../protocol/index.js';
 import {
   LedgerWriteError,
   runBurst,
@@ -35,7 +35,7 @@ import type { CliContext, RegisterCommand } from '../cli-context.js';
 interface BurstFlags {
   buyers: string;
   stock?: string;
-  dialect: string;
+  dialect?: string;
   amount: string;
   merchantUid: string;
   runId?: string;
@@ -66,6 +66,10 @@ interface BurstFlags {
   webhookUrl?: string;
   declineRate?: string;
   settle?: string;
+  flow?: string;
+  body?: string;
+  successStatus?: string;
+  tokenLifetime?: string;
 }
 
 function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): BurstOptions {
@@ -76,7 +80,7 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     url,
     buyers: parseWholeNumber(flags.buyers, '--buyers', 1),
     stock: flags.stock === undefined ? undefined : parseWholeNumber(flags.stock, '--stock', 0),
-    dialect: parseDialect(flags.dialect),
+    dialect: flags.dialect === undefined ? undefined : parseDialect(flags.dialect),
     amount: parseWholeNumber(flags.amount, '--amount', 0),
     merchantUid: flags.merchantUid,
     runId: flags.runId,
@@ -103,6 +107,10 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     noticeUrl: flags.webhookUrl,
     declineRate: flags.declineRate === undefined ? undefined : parseFraction(flags.declineRate, '--decline-rate'),
     settleMs: optionalDuration(flags.settle, '--settle'),
+    flow: flags.flow === undefined ? undefined : parseFlow(flags.flow),
+    body: flags.body,
+    successStatus: flags.successStatus,
+    tokenLifetimeMs: optionalDuration(flags.tokenLifetime, '--token-lifetime'),
   };
 }
 
@@ -161,7 +169,7 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .argument('<url>', 'the merchant\'s confirm URL, on this machine (e.g. http://127.0.0.1:3000/confirm)')
     .option('-n, --buyers <n>', 'buyers, each with its own order', '1000')
     .option('-s, --stock <n>', 'items on sale; with --stock-url it may be left out and read from the merchant')
-    .option('--dialect <dialect>', `confirm body shape: ${DIALECTS.join(', ')}`, 'v1')
+    .option('--dialect <dialect>', `confirm body shape: ${DIALECTS.join(', ')} (default: v1; v2-2024-04-25 with --flow manual-confirm)`)
     .option('--amount <krw>', 'amount of every order', String(DEFAULT_AMOUNT))
     .option('--merchant-uid <template>', 'order id template; {n} = buyer number, {run} = run id', DEFAULT_MERCHANT_UID_TEMPLATE)
     .option('--run-id <id>', 'names the run in order ids and reports; give all shards the same one')
@@ -191,6 +199,10 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('--webhook-url <url>', "with --gateway: where the gateway sends webhooks, the merchant's notice_url / V2 webhook endpoint (alias: --notice-url)")
     .option('--decline-rate <fraction>', 'with --gateway: fraction of charges the PG declines after a 200, e.g. 0.2 or 20%')
     .option('--settle <duration>', 'with --gateway: after the last answer, wait up to this long for webhooks and stock to come back (default 2s)')
+    .option('--flow <flow>', `${FLOWS.join(' or ')}: manual-confirm posts each buyer's paymentToken to the URL, the merchant's completion endpoint, and needs --gateway (default: confirm-process)`)
+    .option('--body <template>', 'manual-confirm: the JSON each buyer posts, with {paymentId} {paymentToken} {txId} {amount} {n} (default: {"paymentId","paymentToken","txId"})')
+    .option('--success-status <statuses>', 'manual-confirm: the merchant answers that tell a buyer "paid", e.g. 200 or 200,201 (default: 2xx)')
+    .option('--token-lifetime <duration>', "manual-confirm: how long each payment token is valid (default: the gateway's --token-lifetime)")
     .option('-q, --quiet', 'no progress, and only the verdict line')
     .addHelpText('after', helpFooter([[0, 'PASS: no oversell, undersell or other problem'], [1, 'FAIL: the verdict found a problem'], USAGE_EXIT, INTERRUPTED_EXIT]))
     .action(async (url: string, flags: BurstFlags) => {

@@ -24,6 +24,8 @@ import type { BurstEvents, BurstPhase } from './events.js';
 import type { BurstReport, BurstWarning, PaymentsSection, StockSection } from './report.js';
 import type { GatewayLink } from '../gateway/link.js';
 import { answerReporter, flushAnswers, openRunLink, registerSale, settleSale } from './gateway-run.js';
+import type { TokenTableData } from '../protocol/completion.js';
+import { tallyManualConfirm, type GatewayTruth } from './completion-tally.js';
 
 export interface BurstRunHooks {
   /** Receives phase, start, progress, warning and done events. */
@@ -63,9 +65,11 @@ async function driveHere(
   onCounters: (counters: Int32Array[]) => void,
   onStart: () => void,
   link: GatewayLink | null,
+  tokens: TokenTableData | null,
 ): Promise<Driven> {
-  const onAnswer = link ? answerReporter(plan, link, () => engine.store) : undefined;
-  const engine: SliceEngine = new SliceEngine({ plan, slice, connections, socketBudget, onAnswer });
+  // A manual-confirm sale has no answers to hand over: the merchant confirms at the gateway itself.
+  const onAnswer = link && plan.flow === 'confirm-process' ? answerReporter(plan, link, () => engine.store) : undefined;
+  const engine: SliceEngine = new SliceEngine({ plan, slice, connections, socketBudget, onAnswer, tokens: tokens ?? undefined });
   onCounters([engine.counters]);
   const drainMs = Math.min(ABORT_DRAIN_MS, plan.timeoutMs);
   const onAbort = (): void => engine.abort(drainMs);
@@ -81,7 +85,7 @@ async function driveHere(
     phase('running', plan.mode);
     onStart();
     const measurements = await engine.run();
-    if (link) await flushAnswers(link, plan.gateway!);
+    if (onAnswer) await flushAnswers(link!, plan.gateway!);
     return { store: engine.store, measurements };
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -97,9 +101,10 @@ async function driveOnWorkers(
   phase: (phase: BurstPhase, detail: string) => void,
   onCounters: (counters: Int32Array[]) => void,
   onStart: () => void,
+  tokens: TokenTableData | null,
 ): Promise<Driven> {
   // Each worker opens its own link to plan.gateway and flushes it before it reports.
-  const pool = startWorkers(plan, slice, connections, socketBudget, plan.workers);
+  const pool = startWorkers(plan, slice, connections, socketBudget, plan.workers, tokens);
   onCounters(pool.counters);
   const onAbort = (): void => pool.abort(Math.min(ABORT_DRAIN_MS, plan.timeoutMs));
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -160,7 +165,12 @@ async function runPlan(plan: BurstPlan, events: TypedEmitter<BurstEvents>, hooks
   };
   const phase = (name: BurstPhase, detail: string): void => events.emit('phase', { phase: name, detail });
 
-  if (plan.secretKey !== null && !isV2(plan.dialect)) {
+  if (plan.secretKey !== null && plan.completion !== null) {
+    warn({
+      code: 'secret-unused',
+      message: "the secret was not used: a buyer's completion post is the merchant's own API and is not signed (give credentials with -H)",
+    });
+  } else if (plan.secretKey !== null && !isV2(plan.dialect)) {
     warn({
       code: 'secret-unused',
       message: `the secret was not used: V1 confirm calls (dialect ${plan.dialect}) are not signed`,
@@ -214,16 +224,17 @@ async function runPlan(plan: BurstPlan, events: TypedEmitter<BurstEvents>, hooks
     warn({ code: 'setup-interrupted', message: 'the run was interrupted during set-up (reset, stock probe or orders): no confirm was sent' });
   }
   const link = plan.gateway ? openRunLink(plan.gateway) : null;
+  let tokens: TokenTableData | null = null;
   try {
     if (link && !setupInterrupted) {
       phase('payments', `${slice.count} payments at ${link.url}`);
-      await registerSale(link, plan, slice, signal);
+      tokens = (await registerSale(link, plan, slice, signal)).tokens?.data ?? null;
       if (signal?.aborted) {
         setupInterrupted = true;
         warn({ code: 'setup-interrupted', message: "the run was interrupted while the payments were registered at the gateway: no confirm was sent" });
       }
     }
-    const prepared = { events, warnings, warn, phase, slice, requests, descriptors, connections, stock, before, resets, link, setupInterrupted };
+    const prepared = { events, warnings, warn, phase, slice, requests, descriptors, connections, stock, before, resets, link, tokens, setupInterrupted };
     return await runRegistered(plan, hooks, prepared);
   } finally {
     await link?.close();
@@ -243,13 +254,15 @@ interface Prepared {
   before: { value: number; at: number } | null;
   resets: boolean;
   link: GatewayLink | null;
+  /** manual-confirm: the buyers' payment tokens; null otherwise, or when set-up was interrupted first. */
+  tokens: TokenTableData | null;
   /** Ctrl-C came during set-up: nothing is sent, and nothing after the run is asked of the merchant. */
   setupInterrupted: boolean;
 }
 
 /** The timed part and what follows it: the sale, the settle with a gateway, the closing probe, the report. */
 async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Prepared): Promise<BurstReport> {
-  const { events, warnings, warn, phase, slice, requests, descriptors, connections, stock, before, resets, link, setupInterrupted } = prepared;
+  const { events, warnings, warn, phase, slice, requests, descriptors, connections, stock, before, resets, link, tokens, setupInterrupted } = prepared;
   const { signal } = hooks;
 
   let counters: Int32Array[] = [];
@@ -300,8 +313,8 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
     // An interrupted set-up needs no threads: the engine, already stopped, only marks every buyer not sent.
     driven =
       plan.workers > 1 && !setupInterrupted
-        ? await driveOnWorkers(plan, slice, connections, descriptors.sockets, signal, phase, onCounters, onStart)
-        : await driveHere(plan, slice, connections, descriptors.sockets, signal, phase, onCounters, onStart, link);
+        ? await driveOnWorkers(plan, slice, connections, descriptors.sockets, signal, phase, onCounters, onStart, tokens)
+        : await driveHere(plan, slice, connections, descriptors.sockets, signal, phase, onCounters, onStart, link, tokens);
   } finally {
     if (progressTimer) clearInterval(progressTimer);
   }
@@ -310,6 +323,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
 
   const stockSection: StockSection = { stock, resetTo: resets ? plan.stock : null, probeUrl: plan.stockUrl, probe: null };
   let payments: PaymentsSection | null = null;
+  let truth: GatewayTruth | null = null;
   if (link && !setupInterrupted) {
     phase('settling', `up to ${formatMs(plan.gateway!.settleMs)} for webhooks and stock to come back`);
     const stockUrl = plan.stockUrl;
@@ -319,8 +333,17 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
       probe: stockUrl !== null && before !== null ? () => probeStock(stockUrl, plan.hookHeaders, signal?.aborted ? undefined : signal) : null,
       stockBefore: before?.value ?? null,
       signal,
+      // A buyer told no whose payment is confirmed may yet be cancelled by the merchant: wait for that too.
+      awaiting:
+        plan.completion === null
+          ? undefined
+          : (line) => tallyManualConfirm(driven.store, { statuses: line, confirmCalls: 0, confirmsSucceeded: 0, confirmsRefused: {} }, () => '').chargedRefused > 0,
     });
     payments = settled.payments;
+    if (settled.statuses !== null) {
+      const { confirmCalls, confirmsSucceeded, confirmsRefused } = settled.summary;
+      truth = { statuses: settled.statuses.statuses, confirmCalls, confirmsSucceeded, confirmsRefused };
+    }
     if (before !== null && settled.stockAfter !== null) {
       stockSection.probe = { before: before.value, after: settled.stockAfter.value, beforeAt: before.at, afterAt: settled.stockAfter.at };
     }
@@ -347,6 +370,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
     cpuCoresBusy,
     warnings,
     payments,
+    truth,
   });
   if (plan.ledgerPath !== null) {
     try {

@@ -5,7 +5,9 @@ import { MAX_ANSWER_BODY_BYTES, isInterimStatus, isUnaskedUpgrade, isValidStatus
 import type { BurstPlan } from './options.js';
 import type { ArrivalSchedule, SliceSpec } from './schedule.js';
 import { arrivalPosition, arrivalSchedule, intendedOffsetMs, totalRequests } from './schedule.js';
-import { ConfirmRequestBuilder } from './requests.js';
+import { CompletionRequestBuilder, ConfirmRequestBuilder, type RequestBuilder } from './requests.js';
+import type { TokenTableData } from '../protocol/completion.js';
+import { isSuccessStatus } from '../protocol/flows.js';
 import { Flag, Outcome, OutcomeStore, noAnswerKindCode } from './outcomes.js';
 import type { OutcomeCode } from './outcomes.js';
 import type { LoopHealth } from './self-check.js';
@@ -50,6 +52,8 @@ export interface SliceEngineOptions {
    * The body is given for refusals only. Called on the hot path: keep it cheap.
    */
   onAnswer?: ((request: number, status: number | null, body: string | undefined) => void) | undefined;
+  /** manual-confirm: every buyer's paymentToken, indexed by global buyer; required for such a plan. */
+  tokens?: TokenTableData | undefined;
 }
 
 /** What one engine measured besides the per-request outcomes. Times are ms after the barrier. */
@@ -127,7 +131,9 @@ export class SliceEngine {
   readonly counters: Int32Array;
   readonly #plan: BurstPlan;
   readonly #schedule: ArrivalSchedule;
-  readonly #builder: ConfirmRequestBuilder;
+  readonly #builder: RequestBuilder;
+  /** The answers that count as accepted: 200 for the gateway's confirm, the merchant's own success for a completion. */
+  readonly #accepts: (status: number) => boolean;
   readonly #maxConnections: number;
   readonly #socketBudget: number;
   readonly #free: Connection[] = [];
@@ -172,7 +178,15 @@ export class SliceEngine {
       options.plan.rampMs,
       options.plan.ratePerSec,
     );
-    this.#builder = new ConfirmRequestBuilder(options.plan);
+    const completion = options.plan.completion;
+    if (completion !== null) {
+      if (options.tokens === undefined) throw new Error('a manual-confirm run needs the payment tokens minted for its buyers');
+      this.#builder = new CompletionRequestBuilder(options.plan, options.tokens);
+      this.#accepts = (status) => isSuccessStatus(completion.success, status);
+    } else {
+      this.#builder = new ConfirmRequestBuilder(options.plan);
+      this.#accepts = (status) => status === 200;
+    }
     this.#socketBudget = Math.max(1, options.socketBudget);
     this.#maxConnections = Math.max(1, Math.min(options.connections, this.store.requests, this.#socketBudget));
     this.counters = options.counters ?? new Int32Array(COUNTER_SLOTS);
@@ -329,7 +343,7 @@ export class SliceEngine {
           return;
         }
         const room = MAX_KEPT_BODY - connection.bodyBytes;
-        if (connection.status !== 200 && room > 0) {
+        if (room > 0 && !this.#accepts(connection.status)) {
           const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
           connection.body.push(kept);
           connection.bodyBytes += kept.length;
@@ -480,8 +494,9 @@ export class SliceEngine {
     connection.bodyBytes = 0;
     connection.bodyTotal = 0;
     if (connection.retiredUntil > 0) {
-      arrays.flags[request]! |= Flag.LateAnswer | (connection.status === 200 ? Flag.Stranded : 0);
-      if (connection.status === 200) this.counters[Counter.Stranded]!++;
+      const accepted = this.#accepts(connection.status);
+      arrays.flags[request]! |= Flag.LateAnswer | (accepted ? Flag.Stranded : 0);
+      if (accepted) this.counters[Counter.Stranded]!++;
       this.#retired.delete(connection);
       this.#close(connection);
       this.#checkDone();
@@ -493,13 +508,14 @@ export class SliceEngine {
     arrays.latencyMs[request] = this.#latencyMs(request, now, connection.sentPerf);
     if (elapsed >= this.#plan.timeoutMs) {
       // The answer beat the sweep but not the gateway's timer: the gateway had already failed the payment.
-      arrays.flags[request]! |= Flag.LateAnswer | (connection.status === 200 ? Flag.Stranded : 0);
-      if (connection.status === 200) this.counters[Counter.Stranded]!++;
+      const accepted = this.#accepts(connection.status);
+      arrays.flags[request]! |= Flag.LateAnswer | (accepted ? Flag.Stranded : 0);
+      if (accepted) this.counters[Counter.Stranded]!++;
       this.#settle(request, Outcome.Timeout);
       this.#onAnswer?.(request, null, undefined);
-    } else if (connection.status === 200) {
+    } else if (this.#accepts(connection.status)) {
       this.#settle(request, Outcome.Accepted);
-      this.#onAnswer?.(request, 200, undefined);
+      this.#onAnswer?.(request, connection.status, undefined);
     } else {
       const body = Buffer.concat(kept).toString('utf8');
       arrays.detail[request] = this.store.reasonFor(this.#plan.dialect, connection.status, body);

@@ -9,6 +9,8 @@ import { Flag, type OutcomeStore } from './outcomes.js';
 import { ConfirmRequestBuilder } from './requests.js';
 import type { SliceSpec } from './schedule.js';
 import type { PaymentsSection } from './report.js';
+import { TokenTable } from '../protocol/completion.js';
+import type { SaleStatuses } from '../gateway/sim/sales.js';
 
 /**
  * A run's side of the simulated gateway: every buyer's payment registered before the timed part, every
@@ -43,14 +45,24 @@ function gatewayFailure(gateway: GatewayPlan, doing: string, error: unknown): Us
   return new UsageError(`--gateway: ${doing} at ${gateway.url} failed (${reason}); check that confirm-sim gateway is running there`);
 }
 
+export interface RegisteredSale {
+  registered: number;
+  /** manual-confirm: each buyer's paymentToken, by global buyer number; null for the Confirm Process. */
+  tokens: TokenTable | null;
+}
+
 /**
  * Registers every buyer's payment with the ids and amount its confirm will carry (V1 imp_uid + merchant_uid,
  * V2 paymentId = the order id + transactionId), derived from the run seed exactly as the request bytes are.
+ * A manual-confirm sale's answer carries each payment's minted token, kept in a token table for the run.
  */
-export async function registerSale(link: GatewayLink, plan: BurstPlan, slice: SliceSpec, signal?: AbortSignal): Promise<number> {
+export async function registerSale(link: GatewayLink, plan: BurstPlan, slice: SliceSpec, signal?: AbortSignal): Promise<RegisteredSale> {
   const gateway = plan.gateway!;
   const builder = new ConfirmRequestBuilder(plan);
   const v2 = isV2(plan.dialect);
+  const completion = plan.completion;
+  // Tokens are `ptk_` and 32 characters at our gateway; the table widens itself for a longer one.
+  const tokens = completion === null ? null : new TokenTable(plan.buyers, 36);
   let registered = 0;
   for (let start = 0; start < slice.count; start += REGISTER_CHUNK) {
     const payments: SalePayment[] = [];
@@ -71,17 +83,57 @@ export async function registerSale(link: GatewayLink, plan: BurstPlan, slice: Sl
           dialect: plan.dialect,
           ...(gateway.noticeUrl === null ? {} : { noticeUrl: gateway.noticeUrl }),
           declineRate: gateway.declineRate,
+          ...(completion === null
+            ? {}
+            : { flow: 'manual-confirm' as const, ...(completion.tokenLifetimeMs === null ? {} : { tokenLifetimeMs: completion.tokenLifetimeMs }) }),
           payments,
         },
         signal,
       );
       registered += result.registered;
+      if (tokens !== null) keepTokens(tokens, result.tokens, payments, slice, start, gateway);
     } catch (error) {
-      if (signal?.aborted) return registered;
+      if (signal?.aborted) return { registered, tokens };
+      if (error instanceof UsageError) throw error;
       throw gatewayFailure(gateway, `registering the sale's payments (run ${plan.runId})`, error);
     }
   }
-  return registered;
+  return { registered, tokens };
+}
+
+function keepTokens(
+  table: TokenTable,
+  minted: Array<{ paymentId: string; paymentToken: string }> | undefined,
+  payments: SalePayment[],
+  slice: SliceSpec,
+  start: number,
+  gateway: GatewayPlan,
+): void {
+  if (minted === undefined || minted.length !== payments.length) {
+    throw new UsageError(
+      `--gateway: the gateway at ${gateway.url} registered the manual-confirm sale but returned ${minted?.length ?? 'no'} payment tokens for ${payments.length} payments; is it a confirm-sim gateway with manual confirm?`,
+    );
+  }
+  for (let k = 0; k < minted.length; k++) {
+    const token = minted[k]!;
+    if (token.paymentId !== payments[k]!.orderId) {
+      throw new UsageError(`--gateway: the gateway returned the token for ${token.paymentId} where ${payments[k]!.orderId}'s was due; its tokens are out of order`);
+    }
+    try {
+      table.set(slice.offset + slice.stride * (start + k), token.paymentToken);
+    } catch (error) {
+      throw new UsageError(`--gateway: the gateway's token for ${token.paymentId} cannot be sent: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** manual-confirm: the gateway's letter for each payment of the run, in registration order. */
+export async function readStatuses(link: GatewayLink, plan: BurstPlan): Promise<SaleStatuses> {
+  try {
+    return await link.statuses(plan.runId);
+  } catch (error) {
+    throw gatewayFailure(plan.gateway!, `reading the payments' statuses (run ${plan.runId})`, error);
+  }
 }
 
 /**
@@ -133,12 +185,21 @@ export interface SettleInput {
   /** The stock at the start of the sale (the probe before the run), or null without a probe. */
   stockBefore: number | null;
   signal?: AbortSignal | undefined;
+  /**
+   * manual-confirm: told each reading of the gateway's status line; true while it shows something the merchant
+   * may still put right (a buyer told no whose payment is confirmed, not yet cancelled), so the settle waits on.
+   */
+  awaiting?: ((statuses: string) => boolean) | undefined;
 }
 
 export interface Settled {
   payments: PaymentsSection;
   /** The last stock reading, after the settle; null without a probe. */
   stockAfter: { value: number; at: number } | null;
+  /** manual-confirm: the status line read last; null for the Confirm Process. */
+  statuses: SaleStatuses | null;
+  /** The gateway's summary of the sale, read last. */
+  summary: SaleSummary;
 }
 
 function thin(samples: Array<{ atMs: number; stock: number }>): Array<{ atMs: number; stock: number }> {
@@ -178,13 +239,14 @@ export function paymentsSection(
  * is pending). How long that took is how long declined stock stayed held: reported, never judged.
  */
 export async function settleSale(input: SettleInput): Promise<Settled> {
-  const { link, plan, probe, stockBefore, signal } = input;
+  const { link, plan, probe, stockBefore, signal, awaiting } = input;
   const gateway = plan.gateway!;
   const started = performance.now();
   const samples: Array<{ atMs: number; stock: number }> = [];
   let restoredAfterMs: number | null = null;
   let summary: SaleSummary;
   let stockAfter: Settled['stockAfter'] = null;
+  let statuses: SaleStatuses | null = null;
   for (;;) {
     try {
       summary = await link.summary(plan.runId);
@@ -200,7 +262,11 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
       if (!balanced) restoredAfterMs = null;
       else restoredAfterMs ??= atMs;
     }
-    const settled = summary.webhooks.pending === 0 && (probe === null || restoredAfterMs !== null);
+    if (awaiting !== undefined) statuses = await readStatuses(link, plan);
+    const settled =
+      summary.webhooks.pending === 0 &&
+      (probe === null || restoredAfterMs !== null) &&
+      (statuses === null || awaiting === undefined || !awaiting(statuses.statuses));
     if (settled || atMs >= gateway.settleMs || signal?.aborted) break;
     await sleep(Math.min(SETTLE_POLL_MS, Math.max(1, gateway.settleMs - atMs)));
   }
@@ -213,5 +279,7 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
       samples: thin(samples.map((sample) => ({ atMs: Math.round(sample.atMs), stock: sample.stock }))),
     }),
     stockAfter,
+    statuses,
+    summary,
   };
 }

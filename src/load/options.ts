@@ -3,6 +3,8 @@ import { UsageError } from '../util/errors.js';
 import { parseHttpUrl, requireLoopback } from '../util/url.js';
 import { DEFAULT_TIMEOUT_MS } from '../protocol/decision.js';
 import { isV2, type Dialect } from '../protocol/dialects.js';
+import { DEFAULT_FLOW, DEFAULT_SUCCESS_STATUSES, parseSuccessStatuses, type Flow, type SuccessStatuses } from '../protocol/flows.js';
+import { CompletionTemplate, DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
 import type { GatewayTarget } from '../gateway/link.js';
 import type { WebhookSecret } from '../protocol/signing.js';
 import { newRunId } from '../protocol/ids.js';
@@ -65,6 +67,18 @@ export interface BurstOptions {
   declineRate?: number | undefined;
   /** After the last answer, wait up to this long for webhooks, retries and the merchant's own release logic. */
   settleMs?: number | undefined;
+  /**
+   * confirm-process (default): each buyer's confirm is the gateway's call to `url`. manual-confirm (V2, needs a
+   * gateway): each buyer posts the paymentToken the gateway minted to `url`, the merchant's completion endpoint,
+   * and the merchant confirms through the gateway's REST API.
+   */
+  flow?: Flow | undefined;
+  /** manual-confirm: the completion body template ({paymentId}, {paymentToken}, {txId}, {amount}, {n}). */
+  body?: string | undefined;
+  /** manual-confirm: which merchant answers tell the buyer "paid"; default any 2xx. "200", "200,201", "2xx". */
+  successStatus?: string | SuccessStatuses | undefined;
+  /** manual-confirm: how long the payment tokens stay valid from registration; default the gateway's. */
+  tokenLifetimeMs?: number | undefined;
 }
 
 export const DEFAULT_AMOUNT = 1000;
@@ -117,6 +131,16 @@ export interface BurstPlan {
   ledgerPath: string | null;
   /** With --gateway: where payments are played; null without one. */
   gateway: GatewayPlan | null;
+  flow: Flow;
+  /** manual-confirm: what each buyer posts and which answers mean "paid"; null for the Confirm Process. */
+  completion: CompletionPlan | null;
+}
+
+/** A manual-confirm run's request side, as plain data (the template is compiled again on each thread). */
+export interface CompletionPlan {
+  template: string;
+  success: SuccessStatuses;
+  tokenLifetimeMs: number | null;
 }
 
 /** The gateway side of a run, as plain data: workers open their own link to the same URL. */
@@ -306,8 +330,11 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     throw new UsageError(`--start-at: ${new Date(startAt).toISOString()} is more than a day ahead; check the unix milliseconds`);
   }
   const headers = Object.entries(options.headers ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`));
-  const dialect = options.dialect ?? 'v1';
+  const flow = options.flow ?? DEFAULT_FLOW;
+  // A manual-confirm sale is V2's: its dialect only names the webhook version the gateway sends.
+  const dialect = options.dialect ?? (flow === 'manual-confirm' ? 'v2-2024-04-25' : 'v1');
   const gateway = resolveGatewayPlan(options, dialect, shard);
+  const completion = resolveCompletionPlan(options, flow, dialect, gateway);
   return {
     url: url.href,
     host: url.hostname.replace(/^\[|\]$/g, ''),
@@ -345,5 +372,34 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     startAt,
     ledgerPath: options.ledgerPath ?? null,
     gateway,
+    flow,
+    completion,
   };
+}
+
+function resolveCompletionPlan(options: BurstOptions, flow: Flow, dialect: Dialect, gateway: GatewayPlan | null): CompletionPlan | null {
+  if (flow !== 'manual-confirm') {
+    for (const [value, flag] of [[options.body, '--body'], [options.successStatus, '--success-status'], [options.tokenLifetimeMs, '--token-lifetime']] as const) {
+      if (value !== undefined) throw new UsageError(`${flag} is for --flow manual-confirm: in the Confirm Process the gateway's confirm body and 200 are fixed`);
+    }
+    return null;
+  }
+  if (gateway === null) {
+    throw new UsageError('--flow manual-confirm needs --gateway <url>: the gateway mints each buyer\'s paymentToken and knows which payments the merchant confirmed');
+  }
+  if (!isV2(dialect)) {
+    throw new UsageError(`--flow manual-confirm is V2's: give a V2 --dialect (v2-2024-04-25 or v2-2024-01-01, the webhook version), not ${dialect}`);
+  }
+  const template = new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE);
+  const success =
+    options.successStatus === undefined
+      ? DEFAULT_SUCCESS_STATUSES
+      : typeof options.successStatus === 'string'
+        ? parseSuccessStatuses(options.successStatus)
+        : options.successStatus;
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? null;
+  if (tokenLifetimeMs !== null && !(Number.isFinite(tokenLifetimeMs) && tokenLifetimeMs >= 1)) {
+    throw new UsageError(`--token-lifetime: ${tokenLifetimeMs} ms is not a lifetime; give e.g. 10m`);
+  }
+  return { template: template.text, success, tokenLifetimeMs };
 }

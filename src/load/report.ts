@@ -2,6 +2,8 @@ import type { Dialect } from '../protocol/dialects.js';
 import type { ErrorTally, StockTally, Verdict } from '../oracle/stock-oracle.js';
 import type { ArrivalMode } from './schedule.js';
 import type { ShardSpec } from './options.js';
+import type { Flow } from '../protocol/flows.js';
+import type { ManualConfirmTally } from '../oracle/manual-confirm.js';
 
 /**
  * Bumped whenever a field changes meaning or disappears, or a closed list (problem kinds, warning codes) grows;
@@ -88,6 +90,21 @@ export interface BurstReportConfig {
   workers: number;
   shard: ShardSpec | null;
   startAt: number | null;
+  /** How buyers reached the merchant: confirm-process (the gateway's confirm call) or manual-confirm. Absent in older reports. */
+  flow?: Flow;
+}
+
+/**
+ * manual-confirm runs: what each buyer posted, which answers meant "paid", and the gateway's truth set
+ * against the merchant's answers, buyer by buyer. The verdict of such a run is judged from this section.
+ */
+export interface ManualConfirmSection extends ManualConfirmTally {
+  /** The completion body template each buyer's post was made from. */
+  body: string;
+  /** --success-status: the merchant's answers that told a buyer "paid". */
+  successStatus: string;
+  /** --token-lifetime given to the gateway, or null for the gateway's own. */
+  tokenLifetimeMs: number | null;
 }
 
 export interface StockSection {
@@ -262,6 +279,8 @@ export interface BurstReport {
   stock: StockSection;
   /** Present when a gateway took part (--gateway): the sale's truth in money, judged against the stock. */
   payments: PaymentsSection | null;
+  /** --flow manual-confirm: the buyers' answers against the payments the merchant confirmed; absent or null otherwise. */
+  manualConfirm?: ManualConfirmSection | null;
   fairness: {
     windowMs: number;
     inversions: number;

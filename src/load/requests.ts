@@ -3,8 +3,14 @@ import type { ConfirmOrder } from '../protocol/dialects.js';
 import { impUidFor } from '../protocol/ids.js';
 import { signWebhook } from '../protocol/signing.js';
 import type { WebhookSecret } from '../protocol/signing.js';
+import { CompletionTemplate, TokenTable, type TokenTableData } from '../protocol/completion.js';
 import type { BurstPlan } from './options.js';
 import { MerchantUidTemplate } from './schedule.js';
+
+/** Turns a buyer number into the bytes of its request, the original or its duplicate. */
+export interface RequestBuilder {
+  build(buyer: number, duplicate?: boolean): Buffer;
+}
 
 /**
  * Turns a buyer number into the exact bytes of its confirm request. Everything per buyer (merchant_uid,
@@ -14,7 +20,7 @@ import { MerchantUidTemplate } from './schedule.js';
  * on the order (a byte-identical replay would be refused as a replay and hide a double take).
  * Only V2 confirm calls are signed, as the gateway does; a secret given with a V1 dialect goes unused.
  */
-export class ConfirmRequestBuilder {
+export class ConfirmRequestBuilder implements RequestBuilder {
   readonly #plan: BurstPlan;
   readonly #template: MerchantUidTemplate;
   readonly #secret: WebhookSecret | null;
@@ -61,5 +67,49 @@ export class ConfirmRequestBuilder {
         `webhook-signature: ${signed['webhook-signature']}\r\n`;
     }
     return Buffer.from(`${this.#head}${signature}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+}
+
+/**
+ * Manual confirm: the buyer's front end posting what requestPayment returned to the merchant's completion
+ * endpoint. The paymentId and txId are the ones the sale was registered with (derived from the buyer number);
+ * the paymentToken is the gateway's, from the token table indexed by buyer. Not signed: it is the merchant's
+ * own API, called from a browser, so any credentials are the user's -H headers. A duplicate is the same
+ * completion posted again (a double click, a retry after a slow answer).
+ */
+export class CompletionRequestBuilder implements RequestBuilder {
+  readonly #plan: BurstPlan;
+  readonly #ids: ConfirmRequestBuilder;
+  readonly #template: CompletionTemplate;
+  readonly #tokens: TokenTable;
+  readonly #head: string;
+
+  constructor(plan: BurstPlan, tokens: TokenTableData) {
+    if (plan.completion === null) throw new Error('CompletionRequestBuilder needs a manual-confirm plan');
+    this.#plan = plan;
+    this.#ids = new ConfirmRequestBuilder(plan);
+    this.#template = new CompletionTemplate(plan.completion.template);
+    this.#tokens = new TokenTable(tokens);
+    const extra = plan.headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    this.#head =
+      `POST ${plan.path} HTTP/1.1\r\nHost: ${plan.hostHeader}\r\nUser-Agent: confirm-sim\r\n` +
+      `Content-Type: application/json\r\n${extra}`;
+  }
+
+  /** The body buyer b posts (global buyer number, 0-based; the token table is indexed the same way). */
+  body(buyer: number): string {
+    const order = this.#ids.order(buyer);
+    return this.#template.render({
+      paymentId: order.merchantUid,
+      paymentToken: this.#tokens.get(buyer),
+      txId: order.transactionId,
+      amount: this.#plan.amount,
+      n: buyer + 1,
+    });
+  }
+
+  build(buyer: number): Buffer {
+    const body = this.body(buyer);
+    return Buffer.from(`${this.#head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 }

@@ -12,6 +12,8 @@ import { arrivalPosition, arrivalSchedule, intendedOffsetMs, MerchantUidTemplate
 import type { ArrivalSchedule } from './schedule.js';
 import { emptyBuckets, newLatencyHistogram, recordLatency, summarizeLatency } from './latency.js';
 import { TimelineBuilder } from './timeline.js';
+import { tallyManualConfirm, type GatewayTruth } from './completion-tally.js';
+import { judgeManualConfirm } from '../oracle/manual-confirm.js';
 import { BURST_REPORT_KIND, BURST_REPORT_SCHEMA_VERSION } from './report.js';
 import type { BurstReport, BurstWarning, PaymentsSection, RefusalReasonSummary, StockSection } from './report.js';
 
@@ -28,6 +30,8 @@ export interface RunFacts {
   warnings: BurstWarning[];
   /** What the gateway made of the sale, after --settle; null without a gateway. */
   payments?: PaymentsSection | null | undefined;
+  /** manual-confirm: the gateway's letter for every payment and its confirm counts, after --settle. */
+  truth?: GatewayTruth | null | undefined;
 }
 
 /** Keeps the `limit` largest keys seen, with their values, in a small sorted array. */
@@ -334,7 +338,30 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     errors,
     examples,
   };
-  const verdict = judgeReport(plan, tally);
+  const truth = facts.truth ?? null;
+  const manualConfirm =
+    plan.completion !== null && truth !== null
+      ? {
+          body: plan.completion.template,
+          successStatus: plan.completion.success.text,
+          tokenLifetimeMs: plan.completion.tokenLifetimeMs,
+          ...tallyManualConfirm(store, truth, (buyer) => template.render(store.slice.offset + store.slice.stride * buyer)),
+        }
+      : null;
+  const verdict: BurstReport['verdict'] =
+    manualConfirm === null
+      ? judgeReport(plan, tally)
+      : {
+          ...judgeManualConfirm(tally, manualConfirm, {
+            p99BudgetMs: plan.p99BudgetMs,
+            timeoutMs: plan.timeoutMs,
+            duplicatesSent: plan.duplicates > 0,
+            maxErrorRate: plan.maxErrorRate,
+            settleMs: plan.gateway?.settleMs ?? 0,
+            successStatus: manualConfirm.successStatus,
+          }),
+          partial: false,
+        };
   const lagP99 = paced && lagHistogram.totalCount > 0 ? lagHistogram.getValueAtPercentile(99) / 1000 : null;
   const barrier = measurements.barrierEpochMs;
   const firstSentMs = measurements.firstSentMs;
@@ -388,6 +415,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
     timing: { startedAt: barrier, endedAt: barrier + measurements.endedMs, durationMs: measurements.endedMs },
     stock: facts.stock,
     payments,
+    ...(plan.completion === null ? {} : { manualConfirm }),
     fairness:
       inversions === null
         ? null
@@ -460,5 +488,6 @@ export function reportConfig(plan: BurstPlan, stock: number, connections: number
     workers: plan.workers,
     shard: plan.shard,
     startAt: plan.startAt,
+    flow: plan.flow,
   };
 }

@@ -8,7 +8,8 @@ import { answerReporter, openRunLink } from './gateway-run.js';
 const input = workerData as WorkerInput;
 const port = parentPort!;
 // Answers go to the gateway from this thread directly, as they arrive, over a link of its own.
-const link = input.plan.gateway ? openRunLink(input.plan.gateway) : null;
+// A manual-confirm sale has no answers to hand over: the merchant confirms at the gateway itself.
+const link = input.plan.gateway && input.plan.flow === 'confirm-process' ? openRunLink(input.plan.gateway) : null;
 const engine: SliceEngine = new SliceEngine({
   plan: input.plan,
   slice: input.slice,
@@ -16,6 +17,7 @@ const engine: SliceEngine = new SliceEngine({
   socketBudget: input.socketBudget,
   counters: new Int32Array(input.counters),
   onAnswer: link ? answerReporter(input.plan, link, () => engine.store) : undefined,
+  tokens: input.tokens ?? undefined,
 });
 const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(reply, transfer);
 

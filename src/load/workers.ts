@@ -8,6 +8,7 @@ import { Outcome, OutcomeStore } from './outcomes.js';
 import type { OutcomeArrays, RefusalReason } from './outcomes.js';
 import { epochNow } from './clock.js';
 import { UsageError } from '../util/errors.js';
+import type { TokenTableData } from '../protocol/completion.js';
 
 export interface WorkerInput {
   plan: BurstPlan;
@@ -15,6 +16,8 @@ export interface WorkerInput {
   connections: number;
   socketBudget: number;
   counters: SharedArrayBuffer;
+  /** manual-confirm: the buyers' payment tokens, in SharedArrayBuffers every thread reads. */
+  tokens: TokenTableData | null;
 }
 
 export type WorkerCommand = { type: 'go'; atEpochMs: number } | { type: 'abort'; drainMs: number };
@@ -57,6 +60,7 @@ export function startWorkers(
   connections: number,
   socketBudget: number,
   threads: number,
+  tokens: TokenTableData | null = null,
 ): WorkerPoolRun {
   const parts = Array.from({ length: threads }, (_, index) => sliceOf(slice, index, threads));
   const counters = parts.map(() => new Int32Array(new SharedArrayBuffer(COUNTER_SLOTS * Int32Array.BYTES_PER_ELEMENT)));
@@ -72,6 +76,7 @@ export function startWorkers(
           connections: Math.max(1, Math.ceil(connections / threads)),
           socketBudget: Math.max(1, Math.floor(socketBudget / threads)),
           counters: counters[index]!.buffer,
+          tokens,
         } satisfies WorkerInput,
       }),
   );

@@ -1,2 +1,3 @@
 export * from './stock-oracle.js';
 export * from './fairness.js';
+export * from './manual-confirm.js';

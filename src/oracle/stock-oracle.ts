@@ -20,6 +20,10 @@ export const PROBLEM_KINDS = [
   'missing-shards',
   'unknown-orders',
   'errors',
+  // Manual confirm (src/oracle/manual-confirm.ts): the merchant's answers against the payments it confirmed.
+  'charged-refused',
+  'told-paid-unconfirmed',
+  'double-confirm',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
@@ -236,16 +240,8 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   const stockChecks = options.stockChecks ?? true;
 
   // Checked first and for a shard too: when the merchant knows none of the orders, every other figure is noise.
-  const unknownOrders = tally.unknownOrders ?? 0;
-  const answered = tally.accepted + tally.notAccepted.refused + tally.notAccepted.serverErrors;
-  if (unknownOrders > 0 && unknownOrders >= UNKNOWN_ORDERS_SHARE * answered) {
-    problems.push({
-      kind: 'unknown-orders',
-      count: unknownOrders,
-      message: `${unknownOrders} of ${plural(answered, 'answer')} said the order is unknown: the merchant was never told about these orders; ${UNKNOWN_ORDER_FIX}`,
-      examples: tally.examples.refused.slice(0, EXAMPLES_PER_FINDING),
-    });
-  }
+  const unknown = unknownOrdersProblem(tally);
+  if (unknown) problems.push(unknown);
 
   if (stockChecks) {
     const oversell = oversold(tally);
@@ -280,6 +276,35 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
   } else if (options.duplicatesSent) {
     notes.push('double-take not checked: give --stock-url so stock can be compared before and after the run');
   }
+  serviceFindings(tally, options, problems, notes);
+  if (tally.stranded > 0) {
+    problems.push({
+      kind: 'stranded',
+      count: tally.stranded,
+      message: `${plural(tally.stranded, 'payment')} answered 200 after the ${formatMs(options.timeoutMs)} timeout: the gateway failed them, but the merchant took stock`,
+      examples: tally.examples.stranded.slice(0, EXAMPLES_PER_FINDING),
+    });
+  }
+  problems.push(...runProblems(tally));
+  const pass = problems.length === 0;
+  return { pass, summary: summarize(pass, tally, problems, stockChecks), problems, notes };
+}
+
+/** When the merchant knows (almost) none of the orders, every other figure is noise: said first. */
+export function unknownOrdersProblem(tally: StockTally): Problem | null {
+  const unknownOrders = tally.unknownOrders ?? 0;
+  const answered = tally.accepted + tally.notAccepted.refused + tally.notAccepted.serverErrors;
+  if (unknownOrders === 0 || unknownOrders < UNKNOWN_ORDERS_SHARE * answered) return null;
+  return {
+    kind: 'unknown-orders',
+    count: unknownOrders,
+    message: `${unknownOrders} of ${plural(answered, 'answer')} said the order is unknown: the merchant was never told about these orders; ${UNKNOWN_ORDER_FIX}`,
+    examples: tally.examples.refused.slice(0, EXAMPLES_PER_FINDING),
+  };
+}
+
+/** How the merchant served the sale, whatever the flow: its errors, its latency and first-come order. */
+export function serviceFindings(tally: StockTally, options: JudgeOptions, problems: Problem[], notes: string[]): void {
   const errors = errorFindings(tally.errors ?? emptyErrorTally(), options.maxErrorRate ?? 0);
   if (errors.problem) problems.push(errors.problem);
   if (errors.note) notes.push(errors.note);
@@ -299,14 +324,11 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
     if (unfair.problem) problems.push(unfair.problem);
     if (unfair.note) notes.push(unfair.note);
   }
-  if (tally.stranded > 0) {
-    problems.push({
-      kind: 'stranded',
-      count: tally.stranded,
-      message: `${plural(tally.stranded, 'payment')} answered 200 after the ${formatMs(options.timeoutMs)} timeout: the gateway failed them, but the merchant took stock`,
-      examples: tally.examples.stranded.slice(0, EXAMPLES_PER_FINDING),
-    });
-  }
+}
+
+/** What kept the run from covering every buyer: an interruption, shards without a report. */
+export function runProblems(tally: StockTally): Problem[] {
+  const problems: Problem[] = [];
   if (tally.interrupted) {
     const count = tally.notAccepted.notSent + tally.notAccepted.aborted;
     problems.push({
@@ -324,8 +346,7 @@ export function judgeStock(tally: StockTally, options: JudgeOptions): Verdict {
       examples: [],
     });
   }
-  const pass = problems.length === 0;
-  return { pass, summary: summarize(pass, tally, problems, stockChecks), problems, notes };
+  return problems;
 }
 
 function percent(rate: number): string {

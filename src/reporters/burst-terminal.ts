@@ -59,6 +59,33 @@ function formatPayments(payments: NonNullable<BurstReport['payments']>, style: C
   ];
 }
 
+/** manual-confirm: what the merchant told buyers against what it confirmed at the gateway. */
+function formatManualConfirm(mc: NonNullable<BurstReport['manualConfirm']>, stock: number, style: ChalkInstance): string[] {
+  const flagged = (value: number): string => (value > 0 ? style.red(count(value)) : '0');
+  const { statuses } = mc;
+  const letters = (
+    [
+      ['P', statuses.paid],
+      ['R', statuses.ready],
+      ['F', statuses.failed],
+      ['C', statuses.cancelled],
+      ['X', statuses.partiallyCancelled],
+      ['D', statuses.doubleConfirmed],
+    ] as const
+  )
+    .filter(([letter, value]) => value > 0 || letter === 'P')
+    .map(([letter, value]) => `${letter} ${count(value)}`)
+    .join('   ');
+  const refusals = Object.entries(mc.confirmsRefused)
+    .filter(([, value]) => value > 0)
+    .map(([type, value]) => `${type} ×${count(value)}`);
+  return [
+    `${label('confirmed', style)}${style.green(count(mc.confirmed))} of ${count(stock)} in stock   told paid ${count(mc.toldPaid)} (${mc.successStatus})   charged-refused ${flagged(mc.chargedRefused)}   told-paid-unconfirmed ${flagged(mc.toldPaidUnconfirmed)}   double-confirm ${flagged(mc.doubleConfirm)}`,
+    `${label('statuses', style)}${letters}   ${style.dim('(P paid, R never confirmed, F declined, C cancelled, X partly cancelled, D confirmed twice)')}`,
+    `${label('confirms', style)}${count(mc.confirmCalls)} calls: ${count(mc.confirmsSucceeded)} succeeded${refusals.length > 0 ? `, refused ${refusals.join(', ')}` : ''}`,
+  ];
+}
+
 /** The verdict first, then what happened: the summary a person reads after a burst. */
 export function formatBurstSummary(report: BurstReport, style: ChalkInstance): string {
   const { verdict, counts, config } = report;
@@ -111,11 +138,17 @@ export function formatBurstSummary(report: BurstReport, style: ChalkInstance): s
   );
   const probe = report.stock.probe;
   const payments = report.payments;
-  const soldFor = payments ? `${count(payments.paid)} paid` : `${count(report.tally.accepted)} accepted`;
+  const manualConfirm = report.manualConfirm ?? null;
+  const soldFor = manualConfirm
+    ? `${count(manualConfirm.confirmed)} confirmed`
+    : payments
+      ? `${count(payments.paid)} paid`
+      : `${count(report.tally.accepted)} accepted`;
   const stockLine = probe
     ? `${count(probe.before)} → ${count(probe.after)} (fell by ${count(probe.before - probe.after)} for ${soldFor})`
     : `${count(report.stock.stock)} ${style.dim('(no --stock-url, so stock was not probed)')}`;
   if (payments) lines.push(...formatPayments(payments, style));
+  if (manualConfirm) lines.push(...formatManualConfirm(manualConfirm, report.stock.stock, style));
   lines.push(`${label('stock', style)}${stockLine}`);
   if (report.fairness) lines.push(`${label('fairness', style)}${count(report.fairness.inversions)} inversions (window ${formatMs(report.fairness.windowMs)})`);
   if (report.tally.stranded > 0) lines.push(`${label('stranded', style)}${style.red(count(report.tally.stranded))} late 200s after the timeout`);

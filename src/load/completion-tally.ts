@@ -1,0 +1,95 @@
+import { EXAMPLES_PER_FINDING } from '../oracle/stock-oracle.js';
+import { emptyManualConfirmTally, type ManualConfirmTally } from '../oracle/manual-confirm.js';
+import { Flag, Outcome, type OutcomeStore } from './outcomes.js';
+
+/**
+ * Sets every buyer's answers against the gateway's letter for its payment (one per buyer, in registration
+ * order, which is the store's buyer order: a manual-confirm run is one process with the whole run's slice).
+ * One pass over the typed arrays; only counts and a few order ids come out.
+ */
+
+/** The gateway's truth for a manual-confirm run, as read after --settle. */
+export interface GatewayTruth {
+  /** One letter per registered payment: R ready, P paid, F failed, C cancelled, X partly cancelled, D confirmed twice. */
+  statuses: string;
+  confirmCalls: number;
+  confirmsSucceeded: number;
+  confirmsRefused: Record<string, number>;
+}
+
+const P = 0x50;
+const X = 0x58;
+const D = 0x44;
+const C = 0x43;
+const F = 0x46;
+
+function push(list: string[], uid: () => string): void {
+  if (list.length < EXAMPLES_PER_FINDING) list.push(uid());
+}
+
+export function tallyManualConfirm(store: OutcomeStore, truth: GatewayTruth, uidOfBuyer: (buyer: number) => string): ManualConfirmTally {
+  const tally = emptyManualConfirmTally();
+  const { arrays } = store;
+  const { statuses, unconfirmed, examples } = tally;
+  const latestConfirmed: number[] = [];
+  const line = truth.statuses;
+  for (let request = 0, buyer = 0; request < store.requests; buyer++) {
+    const first = request;
+    const twice = request + 1 < store.requests && (arrays.flags[request + 1]! & Flag.Duplicate) !== 0;
+    request += twice ? 2 : 1;
+    const primary = arrays.outcome[first]!;
+    const second = twice ? arrays.outcome[first + 1]! : Outcome.NotSent;
+    const told = primary === Outcome.Accepted || second === Outcome.Accepted;
+    const toldNo = !told && (primary === Outcome.Refused || second === Outcome.Refused);
+    // A payment missing from the line (registration cut short) was never confirmed.
+    const letter = buyer < line.length ? line.charCodeAt(buyer) : 0x52;
+    const uid = (): string => uidOfBuyer(buyer);
+    const kept = letter === P || letter === X || letter === D;
+    if (letter === P) statuses.paid++;
+    else if (letter === X) statuses.partiallyCancelled++;
+    else if (letter === D) statuses.doubleConfirmed++;
+    else if (letter === C) statuses.cancelled++;
+    else if (letter === F) {
+      statuses.failed++;
+      push(examples.declined, uid);
+    } else statuses.ready++;
+    if (told) tally.toldPaid++;
+    if (kept) {
+      tally.confirmed++;
+      latestConfirmed.push(buyer);
+      if (latestConfirmed.length > EXAMPLES_PER_FINDING) latestConfirmed.shift();
+      if (toldNo) {
+        tally.chargedRefused++;
+        push(examples.chargedRefused, uid);
+      } else if (!told) {
+        tally.chargedUnanswered++;
+        push(examples.chargedUnanswered, uid);
+      }
+    } else if (told && letter !== C) {
+      tally.toldPaidUnconfirmed++;
+      push(examples.toldPaidUnconfirmed, uid);
+    }
+    if (letter === D || (twice && told && letter === C)) {
+      tally.doubleConfirm++;
+      push(examples.doubleConfirm, uid);
+    }
+    if (letter === 0x52) {
+      if (told) unconfirmed.toldPaid++;
+      else {
+        push(examples.unconfirmed, uid);
+        if (primary === Outcome.Refused) {
+          if (arrays.status[first]! >= 500) unconfirmed.serverErrors++;
+          else unconfirmed.refused++;
+        } else if (primary === Outcome.Timeout) unconfirmed.timeouts++;
+        else if (primary === Outcome.ConnectionError) unconfirmed.connectionErrors++;
+        else if (primary === Outcome.Aborted) unconfirmed.aborted++;
+        else if (primary === Outcome.NotSent) unconfirmed.notSent++;
+      }
+    }
+  }
+  examples.confirmed = latestConfirmed.reverse().map(uidOfBuyer);
+  tally.confirmCalls = truth.confirmCalls;
+  tally.confirmsSucceeded = truth.confirmsSucceeded;
+  tally.confirmsRefused = { ...truth.confirmsRefused };
+  return tally;
+}

@@ -1,0 +1,87 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { runBurst, type BurstOptions } from '../src/index.js';
+import { startGateway, type RunningGateway } from '../src/gateway/index.js';
+import { UsageError } from '../src/util/errors.js';
+import { startCompletionMerchant, type CompletionFlaw, type CompletionMerchant } from './helpers/completion-merchant.js';
+
+// burst --flow manual-confirm over real sockets: buyers post their minted paymentToken to a merchant's completion
+// endpoint, the merchant confirms through @portone/server-sdk against the simulated gateway, and the verdict
+// sets the gateway's truth (which payments were confirmed) against what the merchant told each buyer.
+
+const API_SECRET = 'test-api-secret-mcload';
+
+async function rig(t: TestContext, flaw: CompletionFlaw, stock: number, gatewayOptions: { declineRate?: number } = {}): Promise<{ gateway: RunningGateway; merchant: CompletionMerchant }> {
+  const gateway = await startGateway({ port: 0, apiSecret: API_SECRET, ...gatewayOptions });
+  const merchant = await startCompletionMerchant({ gateway: gateway.url, apiSecret: API_SECRET, stock, flaw });
+  t.after(async () => {
+    await merchant.close();
+    await gateway.close();
+  });
+  return { gateway, merchant };
+}
+
+function sale(gateway: RunningGateway, merchant: CompletionMerchant, extra: Partial<BurstOptions> = {}): BurstOptions {
+  return {
+    url: merchant.url,
+    buyers: 60,
+    stock: 10,
+    flow: 'manual-confirm',
+    gateway: gateway.url,
+    resetUrl: merchant.resetUrl,
+    stockUrl: merchant.stockUrl,
+    settleMs: 500,
+    ...extra,
+  };
+}
+
+test('a correct manual-confirm merchant: exactly the stock confirmed, every buyer told the truth', async (t) => {
+  const { gateway, merchant } = await rig(t, 'none', 10);
+  const report = await runBurst(sale(gateway, merchant, { duplicates: 0.2 }));
+  assert.equal(report.verdict.pass, true, report.verdict.summary);
+  const mc = report.manualConfirm!;
+  assert.equal(mc.confirmed, 10);
+  assert.equal(mc.toldPaid, 10);
+  assert.equal(mc.statuses.paid, 10);
+  assert.equal(mc.statuses.ready, 50);
+  assert.equal(mc.chargedRefused + mc.toldPaidUnconfirmed + mc.doubleConfirm, 0);
+  assert.equal(mc.confirmsSucceeded, 10);
+  assert.equal(report.config.flow, 'manual-confirm');
+  assert.equal(report.config.dialect, 'v2-2024-04-25');
+  assert.match(report.verdict.summary, /^PASS 10 confirmed of 10 in stock to 60 buyers/);
+});
+
+const FLAWS: Array<[CompletionFlaw, string, BurstOptions extends never ? never : Partial<BurstOptions>, number?]> = [
+  ['confirm-first', 'charged-refused', {}],
+  ['racy', 'oversell', {}],
+  ['told-paid', 'told-paid-unconfirmed', {}, 0.3],
+  ['no-release', 'leak', {}, 0.3],
+  ['double-confirm', 'double-confirm', { duplicates: 0.5 }],
+];
+
+for (const [flaw, kind, extra, declineRate] of FLAWS) {
+  test(`the ${flaw} flaw is caught as ${kind}`, async (t) => {
+    const { gateway, merchant } = await rig(t, flaw, 10, declineRate === undefined ? {} : { declineRate });
+    const report = await runBurst(sale(gateway, merchant, { ...extra, ...(declineRate === undefined ? {} : { declineRate }) }));
+    assert.equal(report.verdict.pass, false);
+    const kinds = report.verdict.problems.map((problem) => problem.kind);
+    assert.ok(kinds.includes(kind as never), `${flaw}: expected ${kind} in ${report.verdict.summary}`);
+    const problem = report.verdict.problems.find((entry) => entry.kind === kind)!;
+    assert.ok(problem.count > 0);
+  });
+}
+
+test('manual-confirm needs a gateway and a V2 sale; --body and --success-status need manual-confirm', async () => {
+  const base = { url: 'http://127.0.0.1:9/payment/complete', buyers: 2, stock: 1 } as const;
+  await assert.rejects(runBurst({ ...base, flow: 'manual-confirm' }), (error: unknown) => error instanceof UsageError && /needs --gateway/.test(error.message));
+  await assert.rejects(
+    runBurst({ ...base, flow: 'manual-confirm', gateway: 'http://127.0.0.1:9', dialect: 'v1' }),
+    (error: unknown) => error instanceof UsageError && /V2 --dialect/.test(error.message),
+  );
+  await assert.rejects(runBurst({ ...base, body: '{}' }), (error: unknown) => error instanceof UsageError && /--body is for --flow manual-confirm/.test(error.message));
+  await assert.rejects(runBurst({ ...base, successStatus: '200' }), /--success-status is for --flow manual-confirm/);
+  await assert.rejects(
+    runBurst({ ...base, flow: 'manual-confirm', gateway: 'http://127.0.0.1:9', body: '{"t":"{token}"}' }),
+    /\{token\} is not a placeholder/,
+  );
+});
