@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { DIALECTS, parseDialect } from '../protocol/index.js';
+import { DIALECTS, FLOWS, parseDialect, parseFlow } from '../protocol/index.js';
 import { CheckRunner, selectCases, type CheckOptions, type CheckResult, type MerchantHookUrls } from '../contract/index.js';
 import { readScenarioFile, scenarioCheckOptions } from '../scenario/index.js';
 import { parseFraction, parseWholeNumber } from '../util/numbers.js';
@@ -48,6 +48,9 @@ interface CheckFlags {
   out: string[];
   json?: string;
   list?: boolean;
+  flow?: string;
+  body?: string;
+  successStatus?: string;
 }
 
 const REPORTERS = ['cli', 'json', 'junit'] as const;
@@ -178,6 +181,9 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
     grep: parsePattern(flags.grep, '--grep'),
     skip: parsePattern(flags.skip, '--skip'),
     bail: flags.bail ?? false,
+    flow: flags.flow === undefined ? undefined : parseFlow(flags.flow),
+    body: flags.body,
+    successStatus: flags.successStatus,
     signal: context.signal,
   };
 }
@@ -192,7 +198,8 @@ async function writeFileReports(plan: ReporterPlan, result: CheckResult): Promis
 async function runCheckCommand(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<void> {
   const style = terminalChalk(context.stdout, context.env);
   if (flags.list) {
-    context.stdout.write(formatCaseList(selectCases(parsePattern(flags.grep, '--grep'), parsePattern(flags.skip, '--skip'), PATTERN_FLAGS), style));
+    const flow = flags.flow === undefined ? undefined : parseFlow(flags.flow);
+    context.stdout.write(formatCaseList(selectCases(parsePattern(flags.grep, '--grep'), parsePattern(flags.skip, '--skip'), PATTERN_FLAGS, flow), style));
     context.setExitCode(ExitCode.ok);
     return;
   }
@@ -203,7 +210,7 @@ async function runCheckCommand(url: string | undefined, flags: CheckFlags, conte
     if (!writesToStream(destination)) await ensureWritable(destination.path!, '--out');
   }
   const options = await resolveOptions(url, flags, context);
-  selectCases(options.grep, options.skip, PATTERN_FLAGS);
+  selectCases(options.grep, options.skip, PATTERN_FLAGS, options.flow);
   const runner = new CheckRunner(options);
   if (plan.cli) attachCheckTerminal(runner, context.stdout, style);
   const result = await runner.run();
@@ -244,6 +251,9 @@ export const registerCheck: RegisterCommand = (program, context) => {
         .default([], 'stdout'),
     )
     .addOption(jsonOption('the result (the same as --reporter json --out <file>)'))
+    .option('--flow <flow>', `${FLOWS.join(' or ')}: manual-confirm checks the URL as the merchant's completion endpoint (cases 15-20) and needs --gateway (default: confirm-process, cases 1-14)`)
+    .option('--body <template>', 'manual-confirm: the JSON the buyer\'s front end posts, with {paymentId} {paymentToken} {txId} {amount} {n}')
+    .option('--success-status <statuses>', 'manual-confirm: the merchant answers that tell a buyer "paid", e.g. 200 or 200,201 (default: 2xx)')
     .option('--list', 'list the cases and what each checks, then exit')
     .addHelpText(
       'after',

@@ -4,6 +4,8 @@ import { isLoopbackHost } from '../util/url.js';
 import type { MerchantHooks } from './hooks.js';
 import type { CheckGateway, CheckGatewayPlan } from './gateway.js';
 import { newTestOrder, type OrderIds, type TestOrder } from './orders.js';
+import type { CompletionTemplate } from '../protocol/completion.js';
+import type { Flow, SuccessStatuses } from '../protocol/flows.js';
 import type { BurstSettings, CaseName, CaseOutcome, CheckProduct, LoadSettings, MerchantHookUrls } from './types.js';
 
 /** Everything about the run a case may look at before deciding whether it can run at all. */
@@ -23,6 +25,10 @@ export interface CheckSetup {
   burst: BurstSettings;
   /** check --gateway; null without one. */
   gateway: CheckGatewayPlan | null;
+  /** Which contract is checked: the Confirm Process's cases, or manual confirm's. */
+  flow: Flow;
+  /** manual-confirm: what a buyer's front end posts and which answers mean paid; null otherwise. */
+  completion: { template: CompletionTemplate; success: SuccessStatuses } | null;
 }
 
 export function isLoopbackTarget(setup: CheckSetup): boolean {

@@ -5,6 +5,7 @@ import type { FireResult } from '../fire/index.js';
 import { isV2, type ConfirmOrder, type Dialect } from '../protocol/index.js';
 import { HookError } from './hooks.js';
 import { endRun } from '../load/gateway-run.js';
+import type { PaymentToken } from '../gateway/sim/sales.js';
 
 /** What a check run knows about the gateway it plays its payments through. */
 export interface CheckGatewayPlan {
@@ -28,6 +29,7 @@ const POLL_MS = 25;
 export class CheckGateway {
   readonly #link: GatewayLink;
   readonly #registered = new Set<string>();
+  #manualRunUsed = false;
 
   constructor(
     readonly plan: CheckGatewayPlan,
@@ -51,10 +53,32 @@ export class CheckGateway {
    * `outcome` is what the PG does once the merchant says 200.
    */
   async register(order: ConfirmOrder, options: { amount?: number; outcome?: 'approve' | 'decline' } = {}): Promise<void> {
+    await this.#register(order, options, false);
+  }
+
+  /**
+   * Manual confirm: registers the payment on a manual-confirm channel and returns what the buyer's
+   * requestPayment would hand its front end (paymentId, paymentToken, txId). Manual-confirm payments go into a
+   * run of their own (`manualRun`), since a run's payments share their flow.
+   */
+  async mint(order: ConfirmOrder, options: { amount?: number; outcome?: 'approve' | 'decline' } = {}): Promise<PaymentToken> {
+    const token = await this.#register(order, options, true);
+    if (token === undefined) throw new HookError(`the gateway at ${this.plan.url} registered ${order.merchantUid} but minted no payment token; is it a confirm-sim gateway with manual confirm?`);
+    return token;
+  }
+
+  /** The run a manual-confirm case's payments are registered under. */
+  get manualRun(): string {
+    return `${this.run}-mc`;
+  }
+
+  async #register(order: ConfirmOrder, options: { amount?: number; outcome?: 'approve' | 'decline' }, manual: boolean): Promise<PaymentToken | undefined> {
     const v2 = isV2(this.dialect);
+    let token: PaymentToken | undefined;
     try {
-      await this.#link.register({
-        run: this.run,
+      const result = await this.#link.register({
+        run: manual ? this.manualRun : this.run,
+        ...(manual ? { flow: 'manual-confirm' as const } : {}),
         dialect: this.dialect,
         ...(this.plan.noticeUrl === null ? {} : { noticeUrl: this.plan.noticeUrl }),
         declineRate: 0,
@@ -67,10 +91,13 @@ export class CheckGateway {
           },
         ],
       });
+      token = result.tokens?.[0];
     } catch (error) {
       throw new HookError(`the gateway at ${this.plan.url} refused to register ${order.merchantUid}: ${(error as Error).message}`);
     }
     this.#registered.add(this.#key(order));
+    if (manual) this.#manualRunUsed = true;
+    return token;
   }
 
   /** Hands the merchant's answer to the gateway, which charges, fails or declines the payment and notifies. */
@@ -88,9 +115,9 @@ export class CheckGateway {
     }
   }
 
-  async timeline(orderId: string): Promise<PaymentTimeline> {
+  async timeline(orderId: string, run = this.run): Promise<PaymentTimeline> {
     try {
-      return await this.#link.payment(orderId, this.run);
+      return await this.#link.payment(orderId, run);
     } catch (error) {
       throw new HookError(`the gateway at ${this.plan.url} could not show payment ${orderId}: ${(error as Error).message}`);
     }
@@ -112,6 +139,7 @@ export class CheckGateway {
 
   /** Ends the run at the gateway (its payments are then the first forgotten) and closes the link. */
   async close(): Promise<void> {
+    if (this.#manualRunUsed) await endRun(this.#link, this.manualRun);
     if (this.#registered.size > 0) await endRun(this.#link, this.run);
     await this.#link.close();
   }

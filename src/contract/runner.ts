@@ -7,6 +7,9 @@ import { parseHeader } from '../load/options.js';
 import { SecretMask } from '../util/secrets.js';
 import { maskUrl } from '../util/url.js';
 import { CONTRACT_CASES } from './cases/index.js';
+import { MANUAL_CONFIRM_CASES } from './cases/manual-confirm.js';
+import { CompletionTemplate, DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
+import { DEFAULT_SUCCESS_STATUSES, parseSuccessStatuses, type Flow } from '../protocol/flows.js';
 import { CaseContext, CaseSkip, type CheckSetup, type ContractCase } from './context.js';
 import { HookError, MerchantHooks } from './hooks.js';
 import { OrderIds } from './orders.js';
@@ -42,14 +45,16 @@ export function selectCases(
   grep: RegExp | undefined,
   skip: RegExp | undefined,
   names: { grep: string; skip: string } = { grep: 'grep', skip: 'skip' },
+  flow: Flow = 'confirm-process',
 ): ContractCase[] {
-  const labels = CONTRACT_CASES.map(caseLabel).join(', ');
+  const cases = casesOf(flow);
+  const labels = cases.map(caseLabel).join(', ');
   for (const [name, pattern] of [[names.grep, grep], [names.skip, skip]] as const) {
-    if (pattern !== undefined && !CONTRACT_CASES.some((contractCase) => pattern.test(caseLabel(contractCase)))) {
+    if (pattern !== undefined && !cases.some((contractCase) => pattern.test(caseLabel(contractCase)))) {
       throw new UsageError(`${name} ${pattern.source}: matches no case; the cases are ${labels}`);
     }
   }
-  const selected = CONTRACT_CASES.filter(
+  const selected = cases.filter(
     (contractCase) => (grep === undefined || grep.test(caseLabel(contractCase))) && !(skip?.test(caseLabel(contractCase)) ?? false),
   );
   if (selected.length === 0) {
@@ -57,6 +62,31 @@ export function selectCases(
     throw new UsageError(`${given} leaves no case to run; the cases are ${labels}`);
   }
   return selected;
+}
+
+/** The cases of a flow's contract: the Confirm Process's 1-14, or manual confirm's 15-20. */
+export function casesOf(flow: Flow): readonly ContractCase[] {
+  return flow === 'manual-confirm' ? MANUAL_CONFIRM_CASES : CONTRACT_CASES;
+}
+
+function resolveCompletion(options: CheckOptions, flow: Flow, gateway: CheckGatewayPlan | null, dialect: CheckSetup['dialect']): CheckSetup['completion'] {
+  if (flow !== 'manual-confirm') {
+    for (const [value, flag] of [[options.body, '--body'], [options.successStatus, '--success-status']] as const) {
+      if (value !== undefined) throw new UsageError(`${flag} is for --flow manual-confirm: the Confirm Process's confirm body and 200 are fixed`);
+    }
+    return null;
+  }
+  if (gateway === null) {
+    throw new UsageError('--flow manual-confirm needs --gateway <url>: the gateway mints the payment tokens and shows what the merchant confirmed');
+  }
+  if (!isV2(dialect)) throw new UsageError(`--flow manual-confirm is V2's: give a V2 --dialect (the webhook version), not ${dialect}`);
+  const success =
+    options.successStatus === undefined
+      ? DEFAULT_SUCCESS_STATUSES
+      : typeof options.successStatus === 'string'
+        ? parseSuccessStatuses(options.successStatus)
+        : options.successStatus;
+  return { template: new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE), success };
 }
 
 function checkHookUrls(hooks: MerchantHookUrls): MerchantHookUrls {
@@ -92,7 +122,8 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     stock: wholeNumber(options.burst?.stock ?? CHECK_DEFAULTS.burst.stock, 'first-come-burst stock', 1),
   };
   const hooks = checkHookUrls(options.hooks ?? {});
-  const dialect = options.dialect ?? 'v1';
+  const flow = options.flow ?? 'confirm-process';
+  const dialect = options.dialect ?? (flow === 'manual-confirm' ? 'v2-2024-04-25' : 'v1');
   let gateway: CheckGatewayPlan | null = null;
   if (options.gateway !== undefined) {
     gateway = {
@@ -132,6 +163,8 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     },
     burst,
     gateway,
+    flow,
+    completion: resolveCompletion(options, flow, gateway, dialect),
   };
 }
 
@@ -167,7 +200,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
     super();
     this.#options = options;
     this.setup = resolveCheckSetup(options);
-    this.cases = selectCases(options.grep, options.skip);
+    this.cases = selectCases(options.grep, options.skip, undefined, this.setup.flow);
   }
 
   async run(): Promise<CheckResult> {
@@ -219,6 +252,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
         timeoutMs: setup.timeoutMs,
       },
       gateway: setup.gateway?.url ?? null,
+      flow: setup.flow,
       hooks: setup.hooks,
       strict: setup.strict,
       interrupted: signal.aborted,

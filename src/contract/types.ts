@@ -1,4 +1,4 @@
-import type { Dialect, WebhookSecret } from '../protocol/index.js';
+import type { Dialect, Flow, SuccessStatuses, WebhookSecret } from '../protocol/index.js';
 
 /**
  * `warning` is a case that kept the contract but in a way that hurts buyers (a refusal without a reason);
@@ -23,6 +23,13 @@ export const CASE_NAMES = [
   'refuses-tampered-amount',
   'releases-stock-on-decline',
   'webhook-replay',
+  // --flow manual-confirm (src/contract/cases/manual-confirm.ts)
+  'completes-known-order',
+  'sold-out-confirms-nothing',
+  'tampered-amount-not-confirmed',
+  'replayed-token-confirms-once',
+  'decline-gives-stock-back',
+  'burst-confirms-stock',
 ] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 
@@ -63,6 +70,8 @@ export interface CheckResult {
   };
   /** The gateway the payments were played through (check --gateway), or null. */
   gateway: string | null;
+  /** The contract checked; absent in older results (confirm-process). */
+  flow?: Flow;
   hooks: MerchantHookUrls;
   strict: boolean;
   /** True when the run was stopped (Ctrl-C) before every case ran. */
@@ -152,6 +161,12 @@ export interface CheckOptions {
   skipReasons?: Partial<Record<CaseName, string>>;
   /** Stop at the first failed case; the rest are reported as skipped. */
   bail?: boolean;
+  /** confirm-process (default) checks the confirm URL; manual-confirm checks a completion endpoint (cases 15-20; needs a gateway). */
+  flow?: Flow | undefined;
+  /** manual-confirm: the completion body template ({paymentId}, {paymentToken}, {txId}, {amount}, {n}). */
+  body?: string | undefined;
+  /** manual-confirm: the merchant answers that tell a buyer "paid"; default any 2xx. */
+  successStatus?: string | SuccessStatuses | undefined;
   signal?: AbortSignal;
 }
 
