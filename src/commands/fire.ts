@@ -1,7 +1,8 @@
-import { DIALECTS, DEFAULT_TIMEOUT_MS, parseDialect, type ConfirmOrder } from '../protocol/index.js';
+import { DIALECTS, DEFAULT_TIMEOUT_MS, FLOWS, parseDialect, parseFlow, type ConfirmOrder } from '../protocol/index.js';
+import { fireCompletion } from '../fire/manual-confirm.js';
 import { fireConfirm, type FireEvents, type FireResult } from '../fire/index.js';
 import { fireThroughGateway, type GatewayFireResult } from '../fire/gateway.js';
-import { formatFireLifecycle, formatFireOutcome, formatFireRequest } from '../reporters/fire-terminal.js';
+import { formatCompletionOutcome, formatCompletionRequest, formatFireLifecycle, formatFireOutcome, formatFireRequest } from '../reporters/fire-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
 import { UsageError, ExitCode } from '../util/errors.js';
 import { describeBadHeader } from '../util/secrets.js';
@@ -39,6 +40,9 @@ interface FireFlags {
   webhookUrl?: string;
   decline?: boolean;
   settle?: string;
+  flow?: string;
+  body?: string;
+  successStatus?: string;
 }
 
 const EXPECTATIONS = ['proceed', 'fail'] as const;
@@ -79,7 +83,56 @@ function orderFrom(flags: FireFlags): Partial<ConfirmOrder> {
   return order;
 }
 
+/** fire --flow manual-confirm: one buyer's completion post, then what the gateway holds. */
+async function runCompletionFire(url: string, flags: FireFlags, context: CliContext): Promise<void> {
+  if (flags.gateway === undefined) {
+    throw new UsageError('--flow manual-confirm needs --gateway <url>: the gateway mints the paymentToken and shows what the merchant confirmed');
+  }
+  for (const [given, flag] of [[flags.data, '--data'], [flags.impUid, '--imp-uid'], [flags.status, '--status'], [flags.expect, '--expect'], [flags.secret ?? flags.secretEnv, '--secret']] as const) {
+    if (given !== undefined) throw new UsageError(`${flag} is for the Confirm Process; with --flow manual-confirm give --body (a template) and --success-status`);
+  }
+  await prepareJsonFile(flags.json);
+  const humanOutput = !jsonToStdout(flags.json);
+  const out = terminalChalk(context.stdout, context.env);
+  const err = terminalChalk(context.stderr, context.env);
+  const events = new TypedEmitter<FireEvents>();
+  if (humanOutput) events.on('request', (request) => context.stdout.write(`${formatCompletionRequest(request, out)}\n`));
+  let result;
+  try {
+    result = await fireCompletion({
+      url,
+      gateway: flags.gateway,
+      body: flags.body,
+      successStatus: flags.successStatus,
+      paymentId: flags.merchantUid,
+      amount: flags.amount === undefined ? undefined : parseAmount(flags.amount),
+      outcome: flags.decline ? 'decline' : 'approve',
+      noticeUrl: flags.webhookUrl,
+      settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
+      timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
+      headers: parseHeaders(flags.header ?? []),
+      signal: context.signal,
+      events,
+    });
+  } catch (error) {
+    if (!context.signal.aborted || error instanceof UsageError) throw error;
+    context.stderr.write('confirm-sim: interrupted before the merchant answered\n');
+    context.setExitCode(ExitCode.interrupted);
+    return;
+  }
+  for (const warning of result.warnings) context.stderr.write(`${err.yellow('warning:')} ${warning}\n`);
+  if (flags.json !== undefined) await writeJson(result, { path: flags.json, stream: context.stdout }, '--json');
+  if (humanOutput) context.stdout.write(formatCompletionOutcome(result, out));
+  // The merchant's answer contradicting what it charged is a failure whatever the answer was.
+  context.setExitCode(result.verdict === 'agrees' || result.verdict === 'charged-unanswered' ? ExitCode.ok : ExitCode.failed);
+}
+
 async function runFire(url: string, flags: FireFlags, context: CliContext): Promise<void> {
+  const flow = flags.flow === undefined ? 'confirm-process' : parseFlow(flags.flow);
+  if (flow === 'manual-confirm') return runCompletionFire(url, flags, context);
+  for (const [given, flag] of [[flags.body, '--body'], [flags.successStatus, '--success-status']] as const) {
+    if (given !== undefined) throw new UsageError(`${flag} is for --flow manual-confirm; to send exact bytes in the Confirm Process use --data`);
+  }
   const expectation = flags.expect === undefined ? undefined : parseExpectation(flags.expect);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   await prepareJsonFile(flags.json);
@@ -161,10 +214,18 @@ export const registerFire: RegisterCommand = (program, context) => {
     .option('--webhook-url <url>', "with --gateway: where the gateway sends the payment's webhooks, the merchant's notice_url (alias: --notice-url)")
     .option('--decline', 'with --gateway: the PG declines the charge after a 200')
     .option('--settle <duration>', 'with --gateway: wait up to this long for the charge and webhooks (default: 2s)')
+    .option('--flow <flow>', `${FLOWS.join(' or ')}: manual-confirm posts a minted paymentToken to the URL (the merchant's completion endpoint) and needs --gateway (default: confirm-process)`)
+    .option('--body <template>', 'manual-confirm: the JSON the buyer posts, with {paymentId} {paymentToken} {txId} {amount} {n} (default: {"paymentId","paymentToken","txId"})')
+    .option('--success-status <statuses>', 'manual-confirm: the merchant answers that tell a buyer "paid", e.g. 200 or 200,201 (default: 2xx)')
     .addOption(jsonOption('the result'))
     .addHelpText(
       'after',
-      helpFooter([[0, 'the merchant was asked and answered (or, with --expect, the gateway decided as expected)'], [1, 'with --expect: the gateway would decide otherwise'], USAGE_EXIT, INTERRUPTED_EXIT]),
+      helpFooter([
+        [0, 'the merchant was asked and answered (or, with --expect, the gateway decided as expected)'],
+        [1, 'with --expect: the gateway would decide otherwise; with --flow manual-confirm: the answer contradicts what the gateway holds'],
+        USAGE_EXIT,
+        INTERRUPTED_EXIT,
+      ]),
     )
     .action((url: string, flags: FireFlags) => runFire(url, flags, context));
   addAlias(command, '--notice-url <url>', '--webhook-url');

@@ -3,7 +3,8 @@ import { isV2 } from '../protocol/index.js';
 import { formatMs } from '../util/duration.js';
 import { escapeControlCharacters } from '../util/text.js';
 import type { FireRequest, FireResult } from '../fire/index.js';
-import type { FireLifecycle } from '../fire/gateway.js';
+import type { FireLifecycle, FireWebhook } from '../fire/gateway.js';
+import type { CompletionFireResult } from '../fire/manual-confirm.js';
 
 /** How much of a body the terminal shows; the full text is in --json. */
 export const DISPLAY_BODY_BYTES = 2 * 1024;
@@ -37,7 +38,7 @@ export function formatFireRequest(request: FireRequest, style: ChalkInstance): s
   ].join('\n');
 }
 
-function formatAnswer(result: FireResult, style: ChalkInstance): string[] {
+function formatAnswer(result: Pick<FireResult, 'answer'>, style: ChalkInstance, success: (status: number) => boolean = (status) => status === 200): string[] {
   const { answer } = result;
   if (answer.kind === 'no-answer') {
     return [
@@ -45,7 +46,7 @@ function formatAnswer(result: FireResult, style: ChalkInstance): string[] {
       `  ${printable(answer.message)}`,
     ];
   }
-  const statusStyle = answer.status === 200 ? style.green : style.red;
+  const statusStyle = success(answer.status) ? style.green : style.red;
   return [
     style.bold(statusStyle(`← HTTP ${answer.status}`)) +
       style.dim(` · TTFB ${formatMs(answer.ttfbMs)} · total ${formatMs(answer.totalMs)}`),
@@ -84,7 +85,14 @@ export function formatFireLifecycle(lifecycle: FireLifecycle, style: ChalkInstan
   if (lifecycle.webhooks.length === 0) {
     lines.push(`  webhook  ${style.dim(lifecycle.charge === 'approved' ? 'none (no --notice-url)' : 'none due')}`);
   }
-  for (const webhook of lifecycle.webhooks) {
+  lines.push(...webhookLines(lifecycle.webhooks, style));
+  if (lifecycle.unsettled) lines.push(style.yellow('  still in progress when fire stopped waiting (raise --settle to see the rest)'));
+  return `${lines.join('\n')}\n`;
+}
+
+function webhookLines(webhooks: FireWebhook[], style: ChalkInstance): string[] {
+  const lines: string[] = [];
+  for (const webhook of webhooks) {
     const state = webhook.state === 'delivered' ? style.green(webhook.state) : webhook.state === 'pending' ? style.yellow(webhook.state) : style.red(webhook.state);
     lines.push(`  webhook  ${webhook.event} → ${webhook.url}  ${state}`);
     webhook.attempts.forEach((attempt, index) => {
@@ -92,6 +100,33 @@ export function formatFireLifecycle(lifecycle: FireLifecycle, style: ChalkInstan
       lines.push(style.dim(`    attempt ${index + 1}: ${answer} in ${formatMs(attempt.durationMs)} · ${printable(attempt.message)}`));
     });
   }
-  if (lifecycle.unsettled) lines.push(style.yellow('  still in progress when fire stopped waiting (raise --settle to see the rest)'));
-  return `${lines.join('\n')}\n`;
+  return lines;
+}
+
+/** fire --flow manual-confirm's request block: the buyer's completion post (its paymentToken masked). */
+export function formatCompletionRequest(request: FireRequest, style: ChalkInstance): string {
+  return [
+    style.bold(`→ ${request.method} ${request.url}`),
+    style.dim(`  manual-confirm completion (what the buyer's front end posts) · timeout ${formatMs(request.timeoutMs)}`),
+    ...headerLines(request.headers, style),
+    `  ${displayBody(request.body, Buffer.byteLength(request.body, 'utf8'), style)}`,
+    '',
+  ].join('\n');
+}
+
+/** The merchant's answer to the buyer, then what the gateway holds: the two must agree. */
+export function formatCompletionOutcome(result: CompletionFireResult, style: ChalkInstance): string {
+  const paid = result.told === 'paid';
+  const lines = formatAnswer(result, style, () => paid);
+  const told = paid ? style.green('TOLD PAID') : result.told === 'refused' ? style.yellow('TOLD NO') : style.red('NO ANSWER');
+  lines.push('', `${style.bold(told)}  ${result.told === 'no-answer' ? 'no answer in time' : `HTTP ${result.answer.kind === 'http' ? result.answer.status : ''} ${paid ? 'is' : 'is not'} in --success-status ${result.successStatus}`}`);
+  const { payment } = result;
+  lines.push('', style.bold(`gateway ${payment.gateway}`) + style.dim(` · run ${payment.run} · paymentId ${result.token.paymentId}`));
+  const status = payment.status === 'paid' ? style.green(payment.status) : payment.status === 'ready' ? style.dim('ready (never confirmed)') : style.yellow(payment.status);
+  const reason = payment.failReason === null ? '' : style.dim(` (${printable(payment.failReason)})`);
+  lines.push(`  payment  ${status}${reason} · ${payment.confirmCalls} confirm call${payment.confirmCalls === 1 ? '' : 's'}, ${payment.confirmed} charged`);
+  lines.push(...webhookLines(payment.webhooks, style));
+  const verdict = result.verdict === 'agrees' ? style.bold(style.green('AGREES')) : style.bold(style.red(result.verdict.toUpperCase()));
+  lines.push('', `${verdict}  ${printable(result.explanation)}`, '');
+  return lines.join('\n');
 }
