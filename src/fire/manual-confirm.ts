@@ -9,6 +9,7 @@ import { UsageError } from '../util/errors.js';
 import { DEFAULT_FIRE_SETTLE_MS, type FireWebhook } from './gateway.js';
 import { fireConfirm, type FireAnswer, type FireEvents, type FireRequest } from './index.js';
 import type { TypedEmitter } from '../util/events.js';
+import { endRun } from '../load/gateway-run.js';
 
 const POLL_MS = 20;
 const MASKED_TOKEN = 'ptk_****';
@@ -146,6 +147,7 @@ export async function fireCompletion(options: CompletionFireOptions): Promise<Co
         if (!mayChange || performance.now() - started >= settleMs) break;
         await sleep(POLL_MS, undefined, { signal: options.signal });
       }
+      await endRun(link, run);
     } catch (error) {
       if (options.signal?.aborted) throw error;
       throw failure(`reading payment ${paymentId}`, error);
