@@ -17,6 +17,7 @@ import {
   type MerchantConfirmLine,
   type MerchantStoppedLine,
 } from '../reporters/merchant-terminal.js';
+import { parseFlow } from '../protocol/flows.js';
 import {
   addAlias,
   helpFooter,
@@ -46,6 +47,7 @@ interface MerchantFlags {
   impSecretEnv?: string;
   apiSecretEnv?: string;
   storeId?: string;
+  flow?: string;
   verbose?: boolean;
   json?: string;
 }
@@ -55,8 +57,9 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   const holdMs = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
   const secret = resolveSecretFlags(flags, context.env);
   const verify = parseVerify(flags.verify);
-  if (flags.gateway !== undefined && verify === undefined) {
-    throw new UsageError('--gateway is where --verify rest looks payments up; add --verify rest');
+  const flow = flags.flow === undefined ? undefined : parseFlow(flags.flow);
+  if (flags.gateway !== undefined && verify === undefined && flow !== 'manual-confirm') {
+    throw new UsageError('--gateway is where --verify rest looks payments up (or --flow manual-confirm confirms them); add one of those');
   }
   // A merchant that authenticates its confirms must not leave its books open: anyone could reset the stock.
   const authenticates = secret !== undefined || verify !== undefined;
@@ -75,6 +78,7 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     adminToken,
     maxOrders: parseWholeNumber(flags.maxOrders, '--max-orders', 1),
     verify,
+    flow,
     gateway: flags.gateway === undefined ? undefined : {
       url: flags.gateway,
       impKey: flags.impKey,
@@ -159,6 +163,10 @@ export const registerMerchant: RegisterCommand = (program, context) => {
     .option('--api-secret-env <name>', 'read the V2 API secret from this environment variable (default: the simulated gateway\'s)')
     .option('--store-id <id>', 'V2 store id for PortOne SDK calls')
     .option('--max-orders <n>', 'orders kept at most; past it new orders are refused until POST /reset', String(DEFAULT_MAX_ORDERS))
+    .option(
+      '--flow <flow>',
+      "confirm-process (POST /confirm, asked by the gateway) or manual-confirm (POST /payment/complete: the merchant confirms each buyer's paymentToken at --gateway with PortOne's SDK)",
+    )
     .option('--verbose', 'print one line per confirm (order id and answer)')
     .addOption(
       new Option('--json <file|->', 'write JSON lines (started, confirm with --verbose, stopped) to a file as they happen, or - for stdout (then stdout carries only them)'),

@@ -17,6 +17,9 @@ import { parseHttpUrl } from '../util/url.js';
 import { AdminGuard, adminHeaders, checkAdminToken } from './admin.js';
 import { abortableByAll } from '../util/abort.js';
 import { listen } from '../util/listen.js';
+import type { Flow } from '../protocol/flows.js';
+import { MANUAL_CONFIRM_FLAW_DESCRIPTIONS, MANUAL_ONLY_FLAWS } from './flaws.js';
+import { ManualConfirmCompletions, MANUAL_CONFIRM_PATH, parseCompletion } from './manual-confirm.js';
 
 export interface MerchantOptions {
   /** Default '127.0.0.1'. */
@@ -53,8 +56,14 @@ export interface MerchantOptions {
    * and a reservation whose hold ran out is settled by what the gateway says. Needs `gateway`.
    */
   verify?: 'rest';
-  /** The gateway whose REST API `verify: 'rest'` asks. */
+  /** The gateway whose REST API `verify: 'rest'` asks, and where a manual-confirm merchant confirms. */
   gateway?: MerchantGatewayOptions;
+  /**
+   * 'manual-confirm': PortOne V2 manual confirm. The merchant serves POST /payment/complete, takes the buyer's
+   * `{paymentId, paymentToken, txId}` and charges it with PortOne's SDK (`confirmPayment`) at `gateway`.
+   * Default 'confirm-process' (POST /confirm, asked by the gateway).
+   */
+  flow?: Flow;
 }
 
 /** One answered confirm, for `--verbose` and for tests that watch the merchant. */
@@ -73,7 +82,9 @@ export type MerchantEvents = { confirm: MerchantConfirmEvent };
 export interface RunningMerchant {
   /** Base URL, e.g. http://127.0.0.1:41234. */
   url: string;
+  /** What confirm-sim's commands target: POST /confirm, or POST /payment/complete for manual confirm. */
   confirmUrl: string;
+  flow: Flow;
   ordersUrl: string;
   stockUrl: string;
   resetUrl: string;
@@ -160,6 +171,7 @@ class MerchantApp {
   readonly #verifier: PaymentVerifier | undefined;
   readonly #adminGuard: AdminGuard | undefined;
   readonly #closing = abortableByAll();
+  readonly #completions: ManualConfirmCompletions | undefined;
   #confirmsInFlight = 0;
 
   constructor(
@@ -169,7 +181,9 @@ class MerchantApp {
     adminToken: string | null,
     verifier: PaymentVerifier | undefined,
     timing: FlawTiming,
+    completions: ManualConfirmCompletions | undefined,
   ) {
+    this.#completions = completions;
     this.#shop = shop;
     this.#flaw = flaw;
     this.#slowDelayMs = timing.slowDelayMs;
@@ -181,8 +195,11 @@ class MerchantApp {
     this.#confirmGuard = guard();
     this.#webhookGuard = guard();
     this.#adminGuard = adminToken === null ? undefined : new AdminGuard(adminToken);
+    const entry: [string, Route[]] = completions
+      ? [MANUAL_CONFIRM_PATH, [{ method: 'POST', admin: false, handle: (req, res) => this.#complete(req, res, completions) }]]
+      : ['/confirm', [{ method: 'POST', admin: false, handle: (req, res) => this.#confirm(req, res) }]];
     this.routes = new Map<string, Route[]>([
-      ['/confirm', [{ method: 'POST', admin: false, handle: (req, res) => this.#confirm(req, res) }]],
+      entry,
       ['/orders', [
         { method: 'POST', admin: true, handle: (req, res) => this.#createOrder(req, res) },
         { method: 'GET', admin: true, handle: async (req, res) => this.#listOrders(req, res) },
@@ -251,6 +268,35 @@ class MerchantApp {
       stockLeft: this.#shop.stock,
       elapsedMs: performance.now() - started,
     });
+  }
+
+  /** Manual confirm: the buyer's front end posts what requestPayment returned; the merchant charges it. */
+  async #complete(req: IncomingMessage, res: ServerResponse, completions: ManualConfirmCompletions): Promise<void> {
+    const started = performance.now();
+    const read = await readJsonObject(req, false);
+    let answer: { status: number; body: Record<string, unknown>; paymentId: string | null; reason: string | null };
+    if (!read.ok) answer = { status: read.status, body: { status: 'failed', reason: read.error }, paymentId: null, reason: read.error };
+    else {
+      const completion = parseCompletion(read.value);
+      answer = typeof completion === 'string'
+        ? { status: 400, body: { status: 'failed', reason: completion }, paymentId: null, reason: completion }
+        : await completions.complete(completion);
+    }
+    sendJson(res, answer.status, answer.body, closeIfTooLarge(answer.status));
+    this.events.emit('confirm', {
+      merchantUid: answer.paymentId,
+      dialect: 'v2',
+      status: answer.status,
+      reason: answer.reason,
+      stockLeft: this.#shop.stock,
+      elapsedMs: performance.now() - started,
+    });
+  }
+
+  /** POST /reset and the library's reset: orders, stock and what was answered for them. */
+  resetShop(stock?: number): void {
+    this.#shop.reset(stock);
+    this.#completions?.reset();
   }
 
   async #decideConfirm(req: IncomingMessage): Promise<ConfirmReply> {
@@ -340,7 +386,7 @@ class MerchantApp {
     if (stock !== undefined && (typeof stock !== 'number' || !Number.isInteger(stock) || stock < 0)) {
       return sendJson(res, 400, { error: 'stock must be a whole number, 0 or more (leave it out for the starting stock)' });
     }
-    this.#shop.reset(stock);
+    this.resetShop(stock);
     sendJson(res, 200, { stock: this.#shop.stock });
   }
 
@@ -554,6 +600,23 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
   const stock = requireWholeNumber(options.stock ?? DEFAULT_STOCK, 'stock', 0);
   const price = requireWholeNumber(options.price ?? DEFAULT_PRICE, 'price', 0);
   const flaw = options.flaw === undefined ? undefined : parseFlaw(options.flaw);
+  const flow: Flow = options.flow ?? 'confirm-process';
+  if (flow !== 'confirm-process' && flow !== 'manual-confirm') {
+    throw new UsageError(`flow: "${String(flow)}" is not a flow; use confirm-process or manual-confirm`);
+  }
+  const manual = flow === 'manual-confirm';
+  if (manual && flaw !== undefined && MANUAL_CONFIRM_FLAW_DESCRIPTIONS[flaw] === undefined) {
+    throw new UsageError(`--flaw ${flaw} is a Confirm Process bug; with --flow manual-confirm use one of ${Object.keys(MANUAL_CONFIRM_FLAW_DESCRIPTIONS).join(', ')}`);
+  }
+  if (!manual && flaw !== undefined && MANUAL_ONLY_FLAWS.includes(flaw)) {
+    throw new UsageError(`--flaw ${flaw} is a manual-confirm bug; add --flow manual-confirm --gateway <url>`);
+  }
+  if (manual && options.gateway === undefined) {
+    throw new UsageError('--flow manual-confirm charges each buyer through the gateway: give its URL (--gateway http://127.0.0.1:4000)');
+  }
+  if (manual && options.verify !== undefined) {
+    throw new UsageError('--verify rest is for the Confirm Process; a manual-confirm merchant learns each payment\'s fate from its own confirm call');
+  }
   const verify = options.verify ?? null;
   if (verify !== null && verify !== 'rest') throw new UsageError(`verify: "${String(verify)}" is not a way to verify; use 'rest'`);
   if (verify !== null && options.gateway === undefined) {
@@ -571,11 +634,15 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
   const maxOrders = requireWholeNumber(options.maxOrders ?? DEFAULT_MAX_ORDERS, 'maxOrders', 1);
   const adminToken = options.adminToken === undefined ? null : checkAdminToken(options.adminToken);
   const verifier = verify === null || gatewayUrl === null ? undefined : new PaymentVerifier({ ...options.gateway, url: gatewayUrl });
+  // In manual confirm the shop's own flaws stay out of the way, except forgetting to give stock back.
+  const shopFlaw = manual ? (flaw === 'no-release' ? flaw : undefined) : flaw;
   const shop = new Shop({
-    stock, price, flaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs, maxOrders,
+    stock, price, flaw: shopFlaw, openOrders: options.openOrders ?? false, holdMs, dbLatencyMs, maxOrders,
     checkFate: verifier && ((ref) => verifier.fate(ref)),
   });
-  const app = new MerchantApp(shop, flaw, options.secret, adminToken, verifier, { dbLatencyMs, slowDelayMs });
+  const paymentClient = manual && gatewayUrl !== null ? new PaymentVerifier({ ...options.gateway, url: gatewayUrl }) : undefined;
+  const completions = paymentClient && new ManualConfirmCompletions(shop, paymentClient.v2, flaw, options.gateway?.timeoutMs);
+  const app = new MerchantApp(shop, flaw, options.secret, adminToken, verifier, { dbLatencyMs, slowDelayMs }, completions);
   const server = createServer(app.handle);
   const address = await listen(server, host, port, LISTEN_BACKLOG);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
@@ -586,8 +653,8 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
       app.close();
       shop.close();
       server.close(() => {
-        if (verifier) verifier.close().then(() => resolve(), () => resolve());
-        else resolve();
+        const clients = [verifier, paymentClient].filter((client) => client !== undefined);
+        Promise.allSettled(clients.map((client) => client.close())).then(() => resolve());
       });
       server.closeAllConnections();
     });
@@ -596,7 +663,8 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
 
   return {
     url,
-    confirmUrl: `${url}/confirm`,
+    confirmUrl: manual ? `${url}${MANUAL_CONFIRM_PATH}` : `${url}/confirm`,
+    flow,
     ordersUrl: `${url}/orders`,
     stockUrl: `${url}/stock`,
     resetUrl: `${url}/reset`,
@@ -609,7 +677,7 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
     gatewayUrl,
     events: app.events,
     stock: () => shop.stock,
-    reset: (value) => shop.reset(value === undefined ? undefined : requireWholeNumber(value, 'stock', 0)),
+    reset: (value) => app.resetShop(value === undefined ? undefined : requireWholeNumber(value, 'stock', 0)),
     close,
   };
 }

@@ -116,15 +116,8 @@ export class Shop {
 
   confirm(merchantUid: string, amount: number | null, payment?: PaymentRef): ConfirmOutcome | Promise<ConfirmOutcome> {
     const { flaw } = this.#config;
-    let order = this.#orders.get(merchantUid);
-    if (!order) {
-      if (this.#config.openOrders) {
-        const added = this.#addOrder(merchantUid, this.#config.price, 1);
-        if (added === null) return { status: 503, reason: this.fullReason() };
-        order = added;
-      } else if (flaw === 'lenient') return ACCEPTED;
-      else return { status: 404, reason: `unknown order ${merchantUid}` };
-    }
+    const order = this.#orderFor(merchantUid);
+    if (!('quantity' in order)) return order;
     if (amount !== null && amount !== order.amount) {
       if (flaw === 'lenient') return ACCEPTED;
       return { status: 409, reason: `amount ${amount} does not match the order's ${order.amount}` };
@@ -144,6 +137,33 @@ export class Shop {
     }
     if (payment !== undefined && order.state !== 'reserved' && order.state !== 'paid') order.payment = payment;
     return flaw === 'race' ? this.#takeWithDatabaseGap(order) : this.#take(order);
+  }
+
+  /**
+   * Manual confirm's `race` flaw: reads the stock, awaits `charge` (the confirm call to the gateway), then writes
+   * what it read minus the order's quantity, whatever other completions wrote meanwhile. `charge` runs only when
+   * the read showed stock; when it says nothing was charged the stock is left alone.
+   */
+  async takeAcross(merchantUid: string, charge: () => Promise<boolean>): Promise<ConfirmOutcome> {
+    const order = this.#orderFor(merchantUid);
+    if (!('quantity' in order)) return order;
+    if (order.state === 'refused') return { status: 409, reason: SOLD_OUT };
+    if (order.state === 'paid' || order.state === 'reserved') return (await charge()) ? ACCEPTED : { status: 402, reason: 'not charged' };
+    const read = this.#stock;
+    if (read < order.quantity) return this.#refuse(order);
+    if (!(await charge())) return { status: 402, reason: 'not charged' };
+    this.#stock = read - order.quantity;
+    this.#hold(order);
+    return ACCEPTED;
+  }
+
+  /** The order a confirm names; an unseen one becomes an open order with openOrders; else why not. */
+  #orderFor(merchantUid: string): Order | ConfirmOutcome {
+    const order = this.#orders.get(merchantUid);
+    if (order) return order;
+    if (this.#config.openOrders) return this.#addOrder(merchantUid, this.#config.price, 1) ?? { status: 503, reason: this.fullReason() };
+    if (this.#config.flaw === 'lenient') return ACCEPTED;
+    return { status: 404, reason: `unknown order ${merchantUid}` };
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { formatMs } from '../util/duration.js';
-import { FLAW_DESCRIPTIONS, type Flaw } from '../merchants/flaws.js';
+import { FLAW_DESCRIPTIONS, MANUAL_CONFIRM_FLAW_DESCRIPTIONS, type Flaw } from '../merchants/flaws.js';
 import type { MerchantConfirmEvent, RunningMerchant } from '../merchants/server.js';
 import { quoteMerchantText } from '../contract/describe.js';
 
@@ -30,6 +30,8 @@ export interface MerchantStartedLine {
   /** 'rest' when every confirm and notice is looked up at `gateway`. */
   verify: 'rest' | null;
   gateway: string | null;
+  /** 'manual-confirm': confirmUrl is the completion endpoint, and each completion is confirmed at `gateway`. */
+  flow?: 'confirm-process' | 'manual-confirm';
 }
 
 export interface MerchantConfirmLine extends MerchantConfirmEvent {
@@ -70,13 +72,15 @@ export function startedLine(merchant: RunningMerchant, settings: MerchantSetting
     adminToken: settings.adminToken,
     verify: merchant.verify,
     gateway: merchant.gatewayUrl,
+    flow: merchant.flow,
   };
 }
 
 export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance): string {
+  const manual = line.flow === 'manual-confirm';
   const flaw = line.flaw === null
     ? colour.green('none, a correct merchant')
-    : colour.yellow(`${line.flaw}: ${FLAW_DESCRIPTIONS[line.flaw]}`);
+    : colour.yellow(`${line.flaw}: ${(manual ? MANUAL_CONFIRM_FLAW_DESCRIPTIONS[line.flaw] : undefined) ?? FLAW_DESCRIPTIONS[line.flaw]}`);
   const orders = line.openOrders
     ? `any new merchant_uid is an order of 1 unit at ${line.price}`
     : `created with POST ${line.ordersUrl} {merchant_uid, amount, quantity}`;
@@ -85,7 +89,9 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
     : line.verify === null
       ? `${formatMs(line.holdMs)}: unpaid reservations come back after it`
       : `${formatMs(line.holdMs)}: then an unpaid reservation is looked up, given back if failed/cancelled, asked again if still ready`;
-  const verify = line.verify === null || line.gateway === null
+  const verify = manual
+    ? `manual confirm: each completion {paymentId, paymentToken, txId} is charged at ${line.gateway} with @portone/server-sdk's confirmPayment`
+    : line.verify === null || line.gateway === null
     ? 'off: the confirm body is taken as it comes'
     : `every confirm and notice is looked up at ${line.gateway} (V1 REST API; V2 through @portone/server-sdk)`;
   const signing = line.signatures === null ? 'off' : `every confirm call and webhook must be signed, whatever its shape (${line.signatures})`;
@@ -101,7 +107,7 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
     ['verify', verify],
     ['admin', admin],
     ['', ''],
-    ['confirm', line.confirmUrl],
+    [manual ? 'complete' : 'confirm', line.confirmUrl],
     ['orders', line.ordersUrl],
     ['stock', line.stockUrl],
     ['reset', line.resetUrl],
