@@ -59,7 +59,7 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
   const verify = parseVerify(flags.verify);
   const flow = flags.flow === undefined ? undefined : parseFlow(flags.flow);
   if (flags.gateway !== undefined && verify === undefined && flow !== 'manual-confirm') {
-    throw new UsageError('--gateway is where --verify rest looks payments up (or --flow manual-confirm confirms them); add one of those');
+    throw new UsageError('--gateway is where --verify rest looks payments up; add --verify rest (or --flow manual-confirm, which confirms payments there)');
   }
   // A merchant that authenticates its confirms must not leave its books open: anyone could reset the stock.
   const authenticates = secret !== undefined || verify !== undefined;
