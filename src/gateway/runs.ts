@@ -11,6 +11,26 @@ export type StatusLetter = 'R' | 'P' | 'F' | 'C' | 'X' | 'D';
 
 /** How many order ids a summary lists per kind: enough to look some up, never a dump. */
 export const SUMMARY_EXAMPLES = 10;
+/** A run's series keep at most this many buckets: widths grow (1, 5, 10, 50 ... ms) rather than the arrays. */
+export const SALE_TIMELINE_BUCKETS = 300;
+
+/**
+ * When the sale's payments changed, per bucket of `bucketMs` from `originMs` (epoch ms of the first change
+ * recorded): compact whatever the run's size, so a run can draw its payments over time. Arrays end at the
+ * last bucket with something in it.
+ */
+export interface SaleTimeline {
+  originMs: number;
+  bucketMs: number;
+  /** Payments charged. */
+  paid: number[];
+  /** Payments the merchant said 200 to that the PG then declined. */
+  declined: number[];
+  /** Webhook delivery attempts made (first tries and retries). */
+  webhookAttempts: number[];
+  /** Attempts the merchant did not answer 2xx. */
+  webhookFailures: number[];
+}
 
 /**
  * The sale's truth as the gateway saw it: every count is kept as payments change, never by scanning, so it
@@ -85,6 +105,8 @@ export interface SaleSummary {
   /** Epoch ms. */
   startedAt: number;
   updatedAt: number;
+  /** The changes above over time; absent before the first one (and from gateways older than it). */
+  timeline?: SaleTimeline;
 }
 
 /** What a run is registered with: the summary's settings, which it reports back unchanged. */
@@ -96,11 +118,49 @@ function pushExample(list: string[], orderId: string): void {
   if (list.length < SUMMARY_EXAMPLES) list.push(orderId);
 }
 
+type SeriesName = 'paid' | 'declined' | 'webhookAttempts' | 'webhookFailures';
+
+/** Counts per time bucket whose width grows by ×5, ×2, ×5 ... so the arrays never pass their limit. */
+export class SaleTimelineRecorder {
+  #timeline: SaleTimeline | null = null;
+
+  constructor(private readonly maxBuckets = SALE_TIMELINE_BUCKETS) {}
+
+  add(series: SeriesName, nowMs: number): void {
+    const timeline = (this.#timeline ??= { originMs: Math.floor(nowMs), bucketMs: 1, paid: [], declined: [], webhookAttempts: [], webhookFailures: [] });
+    const sinceMs = Math.max(0, nowMs - timeline.originMs);
+    while (sinceMs >= timeline.bucketMs * this.maxBuckets) this.#widen(timeline);
+    const bucket = Math.floor(sinceMs / timeline.bucketMs);
+    const values = timeline[series];
+    while (values.length <= bucket) values.push(0);
+    values[bucket]! += 1;
+  }
+
+  #widen(timeline: SaleTimeline): void {
+    const factor = String(timeline.bucketMs).startsWith('1') ? 5 : 2;
+    timeline.bucketMs *= factor;
+    for (const name of ['paid', 'declined', 'webhookAttempts', 'webhookFailures'] as const) {
+      const folded: number[] = [];
+      timeline[name].forEach((count, bucket) => {
+        const into = Math.floor(bucket / factor);
+        while (folded.length <= into) folded.push(0);
+        folded[into]! += count;
+      });
+      timeline[name] = folded;
+    }
+  }
+
+  snapshot(): SaleTimeline | undefined {
+    return this.#timeline === null ? undefined : structuredClone(this.#timeline);
+  }
+}
+
 /** One run's counters; the gateway calls these at every transition of one of its payments. */
 export class RunTally {
   readonly summary: SaleSummary;
   /** One ASCII letter per registered payment: exact even for payments the store has forgotten. */
   #statuses = new Uint8Array(64);
+  readonly #timeline = new SaleTimelineRecorder();
 
   constructor(settings: RunSettings, nowMs: number) {
     this.summary = {
@@ -184,9 +244,12 @@ export class RunTally {
     const { payments, examples } = this.summary;
     payments.ready -= 1;
     this.#mark(record, record.status === 'paid' ? 'P' : 'F');
-    if (record.status === 'paid') payments.paid += 1;
-    else if (record.failure?.kind === 'declined') {
+    if (record.status === 'paid') {
+      payments.paid += 1;
+      this.#timeline.add('paid', nowMs);
+    } else if (record.failure?.kind === 'declined') {
       payments.declined += 1;
+      this.#timeline.add('declined', nowMs);
       pushExample(examples.declined, record.orderId);
     } else {
       payments.failed += 1;
@@ -217,6 +280,8 @@ export class RunTally {
   webhookAttempted(retry: number, outcome: 'delivered' | 'unanswered' | 'pending', orderId: string, nowMs: number): void {
     const { webhooks, examples } = this.summary;
     this.summary.updatedAt = nowMs;
+    this.#timeline.add('webhookAttempts', nowMs);
+    if (outcome !== 'delivered') this.#timeline.add('webhookFailures', nowMs);
     if (retry > 0) webhooks.retried += 1;
     if (outcome === 'pending') return;
     webhooks.pending -= 1;
@@ -229,6 +294,9 @@ export class RunTally {
 
   /** A copy a caller may keep. */
   snapshot(): SaleSummary {
-    return structuredClone(this.summary);
+    const summary = structuredClone(this.summary);
+    const timeline = this.#timeline.snapshot();
+    if (timeline) summary.timeline = timeline;
+    return summary;
   }
 }

@@ -16,6 +16,7 @@ import { createOrders, probeStock, resetStock } from './setup.js';
 import { startWorkers } from './workers.js';
 import { epochNow, waitUntilEpoch } from './clock.js';
 import { summarizeRun } from './summarize.js';
+import type { RunFacts } from './summarize.js';
 import { writeLedger } from './ledger.js';
 import { planSecrets } from './secrets.js';
 import { maskError, maskedEmitter } from '../util/secrets.js';
@@ -324,6 +325,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
   const stockSection: StockSection = { stock, resetTo: resets ? plan.stock : null, probeUrl: plan.stockUrl, probe: null };
   let payments: PaymentsSection | null = null;
   let truth: GatewayTruth | null = null;
+  let paymentsSeries: RunFacts['paymentsSeries'] = null;
   if (link && !setupInterrupted) {
     phase('settling', `up to ${formatMs(plan.gateway!.settleMs)} for webhooks and stock to come back`);
     const stockUrl = plan.stockUrl;
@@ -344,6 +346,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
       const { confirmCalls, confirmsSucceeded, confirmsRefused } = settled.summary;
       truth = { statuses: settled.statuses.statuses, confirmCalls, confirmsSucceeded, confirmsRefused };
     }
+    paymentsSeries = { sale: settled.sale, settleStartedAt: settled.startedAt, settle: payments.settle, stockBefore: before?.value ?? null, paid: payments.paid };
     if (before !== null && settled.stockAfter !== null) {
       stockSection.probe = { before: before.value, after: settled.stockAfter.value, beforeAt: before.at, afterAt: settled.stockAfter.at };
     }
@@ -371,6 +374,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
     warnings,
     payments,
     truth,
+    paymentsSeries,
   });
   if (plan.ledgerPath !== null) {
     try {

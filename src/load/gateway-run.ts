@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectGateway, type GatewayLink } from '../gateway/link.js';
-import type { SaleSummary } from '../gateway/runs.js';
+import type { SaleSummary, SaleTimeline } from '../gateway/runs.js';
 import type { SalePayment } from '../gateway/sim/sales.js';
 import { isV2 } from '../protocol/dialects.js';
 import { UsageError } from '../util/errors.js';
@@ -194,6 +194,10 @@ export interface SettleInput {
 
 export interface Settled {
   payments: PaymentsSection;
+  /** The gateway's per-bucket series, read with the last summary; undefined from a gateway without one. */
+  sale: SaleTimeline | undefined;
+  /** Epoch ms the settle began. */
+  startedAt: number;
   /** The last stock reading, after the settle; null without a probe. */
   stockAfter: { value: number; at: number } | null;
   /** manual-confirm: the status line read last; null for the Confirm Process. */
@@ -242,6 +246,7 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
   const { link, plan, probe, stockBefore, signal, awaiting } = input;
   const gateway = plan.gateway!;
   const started = performance.now();
+  const startedAt = Date.now();
   const samples: Array<{ atMs: number; stock: number }> = [];
   let restoredAfterMs: number | null = null;
   let summary: SaleSummary;
@@ -278,6 +283,8 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
       restoredAfterMs: restoredAfterMs === null ? null : Math.round(restoredAfterMs),
       samples: thin(samples.map((sample) => ({ atMs: Math.round(sample.atMs), stock: sample.stock }))),
     }),
+    sale: summary.timeline,
+    startedAt,
     stockAfter,
     statuses,
     summary,

@@ -183,18 +183,32 @@ export interface ShardTimeline {
 }
 
 /**
- * The gateway's side of the sale per bucket (burst --gateway), by when the gateway recorded each: payments
- * paid and declined, webhook deliveries sent and failed, and the stock the merchant held for unfinished
- * payments and released after failed ones. Null without a gateway.
+ * The gateway's side of the sale over time (burst --gateway), on its own buckets: bucket i covers
+ * [i, i+1) x bucketMs after `timing.startedAt`, through the settle after the last answer, when webhooks,
+ * retries and the merchant's releases still happen. Null without a gateway.
  */
 export interface PaymentsTimeline {
+  bucketMs: number;
+  buckets: number;
+  /** The gateway counted in buckets of this width from its own origin: each count is placed to within it. */
+  resolutionMs: number;
+  /** Where the timed part ended and the settle began, ms after `timing.startedAt`. */
+  settleStartMs: number;
+  /** Payments charged, by when the gateway charged them. */
   paid: number[];
+  /** 200s the PG then declined. */
   declined: number[];
+  /** Webhook delivery attempts (first tries and retries). */
   webhooksSent: number[];
+  /** Attempts the merchant did not answer 2xx. */
   webhooksFailed: number[];
-  /** Units held at the end of each bucket (confirmed, not yet paid or released); null when not known. */
-  stockHeld: number[] | null;
-  /** Units released in each bucket; null when not known. */
+  /**
+   * Units out of the merchant's shelf for payments not paid (stock at the start − stock probed − paid so far),
+   * at the last probe reading in the bucket, null between readings; negative when the stock fell by less than
+   * was sold. Null without --stock-url.
+   */
+  stockHeld: Array<number | null> | null;
+  /** Units the stock probe saw come back between readings during the settle; null without --stock-url. */
   stockReleased: number[] | null;
 }
 

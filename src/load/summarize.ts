@@ -11,9 +11,10 @@ import { Flag, OVERFLOW_REASON, Outcome, OutcomeStore, noAnswerKindOf } from './
 import { arrivalPosition, arrivalSchedule, intendedOffsetMs, MerchantUidTemplate, totalRequests } from './schedule.js';
 import type { ArrivalSchedule } from './schedule.js';
 import { emptyBuckets, newLatencyHistogram, recordLatency, summarizeLatency } from './latency.js';
-import { TimelineBuilder } from './timeline.js';
 import { tallyManualConfirm, type GatewayTruth } from './completion-tally.js';
 import { judgeManualConfirm } from '../oracle/manual-confirm.js';
+import { TimelineBuilder, paymentsTimeline } from './timeline.js';
+import type { PaymentsTimelineInput } from './timeline.js';
 import { BURST_REPORT_KIND, BURST_REPORT_SCHEMA_VERSION } from './report.js';
 import type { BurstReport, BurstWarning, PaymentsSection, RefusalReasonSummary, StockSection } from './report.js';
 
@@ -32,6 +33,8 @@ export interface RunFacts {
   payments?: PaymentsSection | null | undefined;
   /** manual-confirm: the gateway's letter for every payment and its confirm counts, after --settle. */
   truth?: GatewayTruth | null | undefined;
+  /** The gateway's series and the settle's readings, for `timeline.payments`; null without a gateway. */
+  paymentsSeries?: Omit<PaymentsTimelineInput, 'runStartedAt'> | null | undefined;
 }
 
 /** Keeps the `limit` largest keys seen, with their values, in a small sorted array. */
@@ -443,7 +446,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
       warnings: [...facts.warnings, ...selfCheckWarnings(facts, latency.p50, lagP99)],
     },
     ledger: plan.ledgerPath,
-    timeline: timeline.finish(),
+    timeline: timeline.finish(facts.paymentsSeries ? paymentsTimeline({ ...facts.paymentsSeries, runStartedAt: barrier }) : null),
   };
 }
 

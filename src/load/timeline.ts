@@ -1,6 +1,7 @@
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import type { BurstTimeline, PaymentsTimeline, ShardTimeline, StockOutMarks } from './report.js';
+import type { SaleTimeline } from '../gateway/runs.js';
+import type { BurstTimeline, PaymentsSection, PaymentsTimeline, ShardTimeline, StockOutMarks } from './report.js';
 
 /** A run gets at most this many buckets: enough to see a sale unfold, few enough to keep the report small. */
 export const MAX_TIMELINE_BUCKETS = 300;
@@ -177,7 +178,8 @@ export class TimelineBuilder {
     this.#acceptedAt[this.#acceptedCount++] = atMs;
   }
 
-  finish(): BurstTimeline {
+  /** `payments`: the gateway's side, built by `paymentsTimeline` once the settle is over. */
+  finish(payments: PaymentsTimeline | null = null): BurstTimeline {
     let reachedAtMs: number | null = null;
     if (this.stock > 0 && this.#acceptedCount >= this.stock) {
       const times = this.#acceptedAt.subarray(0, this.#acceptedCount).sort();
@@ -192,9 +194,85 @@ export class TimelineBuilder {
         resolutionMs: 0,
       },
       null,
-      null,
+      payments,
     );
   }
+}
+
+export interface PaymentsTimelineInput {
+  /** The gateway's series from its sale summary; undefined from a gateway that keeps none. */
+  sale: SaleTimeline | undefined;
+  /** Epoch ms of the run's start (`timing.startedAt`): bucket 0 begins there. */
+  runStartedAt: number;
+  /** Epoch ms the settle began (after the last answer was handed over). */
+  settleStartedAt: number;
+  settle: PaymentsSection['settle'];
+  /** The stock probed before the run; null without --stock-url. */
+  stockBefore: number | null;
+  /** Payments paid when the settle ended, for the stock held when the gateway kept no series. */
+  paid: number;
+}
+
+function lastBucketEnd(sale: SaleTimeline): number {
+  const longest = Math.max(sale.paid.length, sale.declined.length, sale.webhookAttempts.length, sale.webhookFailures.length);
+  return longest * sale.bucketMs;
+}
+
+/**
+ * The gateway's side of a sale on the run's clock, from the run's start through the settle: the gateway's
+ * own buckets (counted from its first change) each placed where it began, and the stock probe's readings
+ * during the settle turned into units held and released.
+ */
+export function paymentsTimeline(input: PaymentsTimelineInput): PaymentsTimeline {
+  const { sale, runStartedAt, settle, stockBefore } = input;
+  const settleStartMs = Math.max(0, input.settleStartedAt - runStartedAt);
+  const saleShiftMs = sale ? sale.originMs - runStartedAt : 0;
+  const spanMs = Math.max(1, settleStartMs + settle.waitedMs, sale ? saleShiftMs + lastBucketEnd(sale) : 0);
+  const bucketMs = Math.max(timelineBucketMs(spanMs), sale?.bucketMs ?? 1);
+  const buckets = Math.max(1, Math.ceil(spanMs / bucketMs));
+  const index = (atMs: number): number => Math.min(buckets - 1, Math.max(0, Math.floor(atMs / bucketMs)));
+  const place = (values: number[] | undefined): number[] => {
+    const placed = zeros(buckets);
+    values?.forEach((count, bucket) => {
+      if (count !== 0) placed[index(saleShiftMs + bucket * sale!.bucketMs)]! += count;
+    });
+    return placed;
+  };
+  const paid = place(sale?.paid);
+  let stockHeld: Array<number | null> | null = null;
+  let stockReleased: number[] | null = null;
+  if (stockBefore !== null) {
+    stockHeld = new Array<number | null>(buckets).fill(null);
+    stockReleased = zeros(buckets);
+    // The probe before the run: nothing held yet.
+    stockHeld[0] = 0;
+    const paidBy = cumulativeCounts(paid);
+    let previous: number | null = null;
+    for (const sample of settle.samples) {
+      const bucket = index(settleStartMs + sample.atMs);
+      stockHeld[bucket] = stockBefore - sample.stock - (sale ? paidBy[bucket]! : input.paid);
+      if (previous !== null && sample.stock > previous) stockReleased[bucket]! += sample.stock - previous;
+      previous = sample.stock;
+    }
+  }
+  return {
+    bucketMs,
+    buckets,
+    resolutionMs: sale?.bucketMs ?? 0,
+    settleStartMs,
+    paid,
+    declined: place(sale?.declined),
+    webhooksSent: place(sale?.webhookAttempts),
+    webhooksFailed: place(sale?.webhookFailures),
+    stockHeld,
+    stockReleased,
+  };
+}
+
+/** Running totals: everything up to and including each bucket. */
+function cumulativeCounts(values: number[]): number[] {
+  let total = 0;
+  return values.map((value) => (total += value));
 }
 
 export interface ShardTimelineInput {

@@ -40,7 +40,7 @@ interface TimeAxis {
 }
 
 /** One point per bucket edge (buckets + 1), so per-bucket steps cover their whole bucket. */
-function timeAxis(timeline: BurstTimeline): TimeAxis {
+function timeAxis(timeline: Pick<BurstTimeline, 'bucketMs' | 'buckets'>): TimeAxis {
   const unit = timeline.bucketMs * timeline.buckets >= 5000 ? 's' : 'ms';
   const scale = (ms: number): number => (unit === 's' ? ms / 1000 : ms);
   const x = Array.from({ length: timeline.buckets + 1 }, (_, edge) => scale(edge * timeline.bucketMs));
@@ -64,7 +64,7 @@ function constant(length: number, value: number): number[] {
   return new Array<number>(length).fill(value);
 }
 
-function bucketWidth(timeline: BurstTimeline): string {
+function bucketWidth(timeline: Pick<BurstTimeline, 'bucketMs'>): string {
   return formatMs(timeline.bucketMs).replace('.00 ', ' ').replace(/\.0 ms$/, ' ms');
 }
 
@@ -241,29 +241,35 @@ function shardCharts(timeline: BurstTimeline, axis: TimeAxis, stock: number): Ch
   ];
 }
 
-function paymentCharts(report: BurstReport, axis: TimeAxis): ChartModel[] {
+function paymentCharts(report: BurstReport): ChartModel[] {
   const charts: ChartModel[] = [];
   const payments = report.timeline.payments;
   if (payments) {
+    const axis = timeAxis(payments);
+    const width = bucketWidth(payments);
     const series: ChartSeries[] = [
       { label: 'paid', color: COLORS.accepted, values: perBucket(payments.paid), style: 'step' },
-      { label: 'declined', color: COLORS.errors, values: perBucket(payments.declined), style: 'step' },
-      { label: 'webhooks sent', color: COLORS.refused, values: perBucket(payments.webhooksSent), style: 'step' },
-      { label: 'webhooks failed', color: COLORS.timeouts, values: perBucket(payments.webhooksFailed), style: 'step' },
+      { label: 'declined by the PG', color: COLORS.errors, values: perBucket(payments.declined), style: 'step' },
+      { label: 'webhook attempts', color: COLORS.refused, values: perBucket(payments.webhooksSent), style: 'step' },
+      { label: 'webhook attempts failed', color: COLORS.timeouts, values: perBucket(payments.webhooksFailed), style: 'step' },
     ];
-    if (payments.stockHeld) series.push({ label: 'stock held', color: COLORS.stock, values: perBucket(payments.stockHeld), style: 'step', axis: 1 });
+    const stock = payments.stockHeld !== null && payments.stockReleased !== null;
+    if (payments.stockHeld) series.push({ label: 'stock held for unpaid payments', color: COLORS.stock, values: [...payments.stockHeld, null], style: 'points', axis: 1 });
     if (payments.stockReleased) series.push({ label: 'stock released', color: '#8e5bb5', values: perBucket(payments.stockReleased), style: 'step', axis: 1 });
+    const within = payments.resolutionMs > 0 ? ` (placed to within ${formatMs(payments.resolutionMs)})` : '';
     charts.push({
       id: 'payments',
       title: 'Payments at the gateway',
-      caption: `Per ${bucketWidth(report.timeline)} bucket: payments paid and declined, webhook deliveries sent and failed${payments.stockHeld ? ', and the stock held and released' : ''}.`,
+      caption:
+        `Per ${width} bucket${within}, through the settle after the last answer: payments charged and declined, webhook delivery attempts and the ones ` +
+        `the merchant did not answer 2xx${stock ? '; on the right, the units out of the shelf for payments not paid (at each stock probe) and the units the probe saw come back' : ''}.`,
       xKind: 'time',
       xLabel: `time since start (${axis.unit})`,
-      yLabels: payments.stockHeld || payments.stockReleased ? [`per ${bucketWidth(report.timeline)}`, 'units of stock'] : [`per ${bucketWidth(report.timeline)}`],
+      yLabels: stock ? [`payments, attempts per ${width}`, 'units of stock'] : [`payments, attempts per ${width}`],
       yLog: false,
       x: axis.x,
       series,
-      markers: stockMarkers(report.timeline, axis),
+      markers: [{ x: axis.scale(payments.settleStartMs), label: `settle begins at ${formatMs(payments.settleStartMs)}`, color: COLORS.timeout }],
     });
   }
   const section = report.payments;
@@ -313,7 +319,7 @@ export function reportPageModel(report: BurstReport, options: ModelOptions): Pag
     latencyChart(timeline, axis, config.p99BudgetMs, config.timeoutMs),
     distributionChart(report.latencyMs, config.p99BudgetMs, config.timeoutMs),
     answersChart(timeline, axis),
-    ...paymentCharts(report, axis),
+    ...paymentCharts(report),
     ...shardCharts(timeline, axis, config.stock),
   ].filter((chart): chart is ChartModel => chart !== null);
   const latency = report.latencyMs;

@@ -10,8 +10,8 @@ export interface ChartSeries {
   /** A CSS colour. */
   color: string;
   values: Array<number | null>;
-  /** 'step' for per-bucket counts, 'line' for cumulative counts and levels, 'dash' for limits. */
-  style: 'step' | 'line' | 'dash';
+  /** 'step' for per-bucket counts, 'line' for cumulative counts and levels, 'dash' for limits, 'points' for readings taken now and then. */
+  style: 'step' | 'line' | 'dash' | 'points';
   /** Join the line across empty buckets (latency: a bucket without answers has no percentile). */
   spanGaps?: boolean;
   /** Which y axis: 0 left, 1 right. */

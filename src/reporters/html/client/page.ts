@@ -27,8 +27,8 @@ function seriesOptions(series: ChartSeries, unit: string): uPlot.Series {
     width: series.style === 'dash' ? 1.5 : 2,
     dash: series.style === 'dash' ? [6, 4] : [],
     scale: series.axis === 1 ? 'y2' : 'y',
-    paths: series.style === 'step' ? uPlot.paths.stepped!({ align: 1 }) : uPlot.paths.linear!(),
-    points: { show: false },
+    paths: series.style === 'step' ? uPlot.paths.stepped!({ align: 1 }) : series.style === 'points' ? () => null : uPlot.paths.linear!(),
+    points: series.style === 'points' ? { show: true, size: 7, fill: series.color } : { show: false },
     spanGaps: series.spanGaps === true,
     value: (_u, value) => (value === null || value === undefined ? '-' : `${formatNumber(value)}${unit}`),
   };
