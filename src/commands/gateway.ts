@@ -8,10 +8,13 @@ import {
   DEFAULT_IMP_KEY,
   DEFAULT_IMP_SECRET,
   DEFAULT_PAYMENT_TOKEN_LIFETIME_MS,
+  DEFAULT_MAX_PAYMENTS,
   DEFAULT_TOKEN_TTL_SECONDS,
+  DEFAULT_WEBHOOK_RETRY_SCALE,
+  V2_RETRY_DELAYS_MS,
   startGateway,
 } from '../gateway/index.js';
-import { parseWholeNumber } from '../util/numbers.js';
+import { parseFactor, parseFraction, parseWholeNumber } from '../util/numbers.js';
 import { terminalChalk } from '../reporters/style.js';
 import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-terminal.js';
 import { parseDuration } from '../util/duration.js';
@@ -33,6 +36,10 @@ interface GatewayFlags {
   timeout: string;
   tokenTtl: string;
   tokenLifetime: string;
+  declineRate: string;
+  webhookRetryScale: string;
+  maxPayments: string;
+  verbose?: boolean;
 }
 
 /** A credential given directly or, kept out of ps and shell history, through an environment variable. */
@@ -68,6 +75,9 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
   const confirmTimeoutMs = parseDuration(flags.timeout, '--timeout');
   const ttl = tokenTtlSeconds(flags.tokenTtl);
   const tokenLifetimeMs = paymentTokenLifetimeMs(flags.tokenLifetime);
+  const declineRate = parseFraction(flags.declineRate, '--decline-rate');
+  const webhookRetryScale = parseFactor(flags.webhookRetryScale, '--webhook-retry-scale', '1/10000, 0.001 or 1 (the real schedule)');
+  const maxPayments = parseWholeNumber(flags.maxPayments, '--max-payments', 1);
   const gateway = await startGateway({
     host: flags.host,
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
@@ -79,6 +89,9 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
     secret,
     storeId: flags.storeId,
     confirmTimeoutMs,
+    declineRate,
+    webhookRetryScale,
+    maxPayments,
   });
   const style = terminalChalk(context.stdout, context.env);
   context.stdout.write(
@@ -97,6 +110,9 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
         confirmTimeoutMs,
         tokenTtlSeconds: ttl,
         paymentTokenLifetimeMs: tokenLifetimeMs,
+        declineRate,
+        webhookRetryDelaysMs: V2_RETRY_DELAYS_MS.map((delay) => delay * webhookRetryScale),
+        maxPayments,
       },
       style,
     ),
@@ -104,8 +120,16 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
   // A merchant's answer that echoes a credential (the webhook or API secret it was given) is logged masked, as are URL credentials.
   const secrets = new SecretMask().add(gateway.impKey, impSecret ?? DEFAULT_IMP_SECRET, apiSecret ?? DEFAULT_API_SECRET);
   if (secret !== undefined) secrets.add(secret.key.toString('base64'));
-  attachGatewayLog(gateway.events, (line) => context.stdout.write(`${secrets.text(line)}\n`), style);
+  const stdout = context.stdout as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  const output = {
+    write: (text: string) => stdout.write(secrets.text(text)),
+    get columns() {
+      return stdout.columns;
+    },
+  };
+  const log = attachGatewayLog(gateway.events, output, style, { verbose: flags.verbose === true, live: stdout.isTTY === true });
   if (!context.signal.aborted) await once(context.signal, 'abort');
+  log.close();
   await gateway.close();
   context.setExitCode(ExitCode.ok);
 }
@@ -144,6 +168,18 @@ export const registerGateway: RegisterCommand = (program, context) => {
       "how long a manual-confirm payment token stays valid after the buyer's requestPayment (a later confirm is INVALID_PAYMENT_TOKEN)",
       `${DEFAULT_PAYMENT_TOKEN_LIFETIME_MS / 60_000}m`,
     )
+    .option('--decline-rate <fraction>', 'fraction of charges the PG declines after the merchant said 200, e.g. 0.2 or 20% (a run may set its own)', '0')
+    .option(
+      '--webhook-retry-scale <factor>',
+      'compresses the webhook retry schedule (1, 4, 16, 64, 256 min): 1 is the real one, 1/10000 puts all five retries in 2 s',
+      `1/${Math.round(1 / DEFAULT_WEBHOOK_RETRY_SCALE)}`,
+    )
+    .option(
+      '--max-payments <n>',
+      'most payments kept in memory; past it the oldest completed ones are forgotten (run summaries stay exact)',
+      String(DEFAULT_MAX_PAYMENTS),
+    )
+    .option('--verbose', 'print one line per request, payment change, confirm call and webhook attempt (default: a summary per burst of activity and per run)')
     .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM'], USAGE_EXIT]))
     .action((flags: GatewayFlags) => runGateway(flags, context));
   addAlias(command, '--confirm-timeout <duration>', '--timeout');

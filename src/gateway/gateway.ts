@@ -191,6 +191,8 @@ export type GatewayEvents = {
   request: {
     method: string;
     path: string;
+    /** The route's path as listed, with {placeholders}; null when no route matched. */
+    route: string | null;
     status: number;
     /** The V1 envelope's code (0 for success), the V2 error's type, or null for a V2 success. */
     outcome: number | string | null;
@@ -205,6 +207,8 @@ export type GatewayEvents = {
   answers: AnswersResult & { run: string | null };
   /** Every webhook attempt, retries included. */
   webhook: WebhookDelivery;
+  /** A run said it is done (POST /sim/sales/{run}/end): its summary as it was then. */
+  ended: SaleSummary;
 };
 
 export interface GatewaySettings {
@@ -598,7 +602,9 @@ export class Gateway {
     const tally = this.#runs.get(run);
     if (!tally) throw notFound(`no run ${run} has registered payments`);
     tally.summary.ended = true;
-    return tally.snapshot();
+    const summary = tally.snapshot();
+    this.events.emit('ended', summary);
+    return summary;
   }
 
   // ---- retention -----------------------------------------------------------------------------------------

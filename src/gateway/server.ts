@@ -38,6 +38,8 @@ interface Answer {
   /** The V1 envelope's code, or the V2 error's type; null for a V2 success. */
   outcome: number | string | null;
   close?: boolean;
+  /** The route that answered, as listed (`GET /payments/{imp_uid}`); null when none matched. */
+  route?: string | null;
 }
 
 function patternOf(path: string): RegExp {
@@ -162,6 +164,7 @@ export function createHandler(events: TypedEmitter<GatewayEvents>, table: RouteT
       throw notFound(message);
     }
     const envelope = found.api === 'v2' ? 'v2' : 'v1';
+    const route = found.route.path;
     try {
       if (found.route.auth) authorize(found.api, request);
       const input: RouteInput = {
@@ -173,10 +176,10 @@ export function createHandler(events: TypedEmitter<GatewayEvents>, table: RouteT
       const result = await found.route.handle(input);
       const status = result instanceof StatusAnswer ? result.httpStatus : 200;
       const body = result instanceof StatusAnswer ? result.response : result;
-      if (envelope === 'v2') return { envelope, status, body, outcome: null };
-      return { envelope, status, body: { code: 0, message: null, response: body }, outcome: 0 };
+      if (envelope === 'v2') return { envelope, status, body, outcome: null, route };
+      return { envelope, status, body: { code: 0, message: null, response: body }, outcome: 0, route };
     } catch (error) {
-      return refusal(envelope, error);
+      return { ...refusal(envelope, error), route };
     }
   }
 
@@ -195,6 +198,7 @@ export function createHandler(events: TypedEmitter<GatewayEvents>, table: RouteT
     events.emit('request', {
       method: request.method ?? 'GET',
       path,
+      route: result.route ?? null,
       status: result.status,
       outcome: result.outcome,
       durationMs: performance.now() - started,

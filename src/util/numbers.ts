@@ -40,3 +40,17 @@ export function parseFraction(text: string, flag: string): number {
   }
   return value;
 }
+
+/**
+ * A factor above 0 and at most 1, as a decimal ("0.0001") or a ratio ("1/10000"), which is how a compressed
+ * schedule is easiest to say.
+ */
+export function parseFactor(text: string, flag: string, example: string): number {
+  const ratio = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+  const decimal = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
+  const value = ratio ? Number(ratio[1]) / Number(ratio[2]) : decimal;
+  if (!Number.isFinite(value) || value <= 0 || value > 1) {
+    throw new UsageError(`${flag}: "${text}" is not a factor above 0 and up to 1; give e.g. ${example}`);
+  }
+  return value;
+}
