@@ -149,7 +149,8 @@ test('gateway: the banner shows no key or secret given, and the log masks a merc
   const stdout = new PassThrough();
   let output = '';
   stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const args = ['gateway', '--port', '0', '--imp-key', impKey, '--imp-secret', X_PASSWORD, '--api-secret', apiSecret, '--secret', WEBHOOK_SECRET];
+  // --verbose: the confirm call's own log line (with the merchant's echo) is printed only then.
+  const args = ['gateway', '--port', '0', '--verbose', '--imp-key', impKey, '--imp-secret', X_PASSWORD, '--api-secret', apiSecret, '--secret', WEBHOOK_SECRET];
   const running = main(['node', 'confirm-sim', ...args], { stdout, stderr: new PassThrough(), env: { NO_COLOR: '1' }, signal: controller.signal });
   t.after(() => controller.abort());
   while (!/listening on (\S+)/.test(output)) await sleep(20);
