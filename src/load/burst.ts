@@ -5,7 +5,7 @@ import { formatMs } from '../util/duration.js';
 import type { BurstOptions, BurstPlan } from './options.js';
 import { resolveBurstPlan } from './options.js';
 import { isV2 } from '../protocol/dialects.js';
-import { MerchantUidTemplate, sendsTwice, sliceOf, wholeRun } from './schedule.js';
+import { MerchantUidTemplate, arrivalSchedule, sendsTwice, sliceOf, totalRequests, wholeRun } from './schedule.js';
 import type { SliceSpec } from './schedule.js';
 import { COUNTER_SLOTS, Counter, SliceEngine } from './engine.js';
 import type { SliceMeasurements } from './engine.js';
@@ -21,7 +21,7 @@ import { writeLedger } from './ledger.js';
 import { planSecrets } from './secrets.js';
 import { maskError, maskedEmitter } from '../util/secrets.js';
 import { ensureWritable } from '../util/files.js';
-import type { BurstEvents, BurstPhase } from './events.js';
+import type { BurstEvents, BurstPhase, SetupProgress } from './events.js';
 import type { BurstReport, BurstWarning, PaymentsSection, StockSection } from './report.js';
 import type { GatewayLink } from '../gateway/link.js';
 import { answerReporter, flushAnswers, openRunLink, registerSale, settleSale } from './gateway-run.js';
@@ -41,8 +41,30 @@ export interface BurstRunHooks {
 const DEFAULT_PACED_CONNECTIONS = 1000;
 /** After Ctrl-C, answers already on their way get this long (or the timeout, if shorter) to arrive. */
 const ABORT_DRAIN_MS = 1000;
+/** Set-up counters (orders, payments) are told at most this often, and once more at the end. */
+const SETUP_PROGRESS_MS = 100;
 /** Start later than this after --start-at and the shards were not really synchronized. */
 const LATE_START_TOLERANCE_MS = 50;
+
+/** A set-up step's counter for the reporters: 0 at once, then throttled, and the last count always told. */
+function setupCounter(events: TypedEmitter<BurstEvents>, phase: SetupProgress['phase'], total: number): (done: number) => void {
+  let toldAt = performance.now();
+  events.emit('setup', { phase, done: 0, total });
+  return (done) => {
+    const now = performance.now();
+    if (done < total && now - toldAt < SETUP_PROGRESS_MS) return;
+    toldAt = now;
+    events.emit('setup', { phase, done, total });
+  };
+}
+
+/** Ramp and rate: how many requests a second this process is meant to send, its share of the whole run's. */
+function targetRate(plan: BurstPlan, requests: number): number | null {
+  if (plan.mode === 'burst') return null;
+  const schedule = arrivalSchedule(plan.mode, totalRequests(plan.buyers, plan.duplicates), plan.rampMs, plan.ratePerSec);
+  if (!(schedule.intervalMs > 0)) return null;
+  return (1000 / schedule.intervalMs) * (requests / totalRequests(plan.buyers, plan.duplicates));
+}
 
 function requestsIn(slice: SliceSpec, duplicates: number): number {
   let requests = 0;
@@ -208,7 +230,7 @@ async function runPlan(plan: BurstPlan, events: TypedEmitter<BurstEvents>, hooks
     if (plan.orderUrl !== null) {
       phase('orders', `${slice.count} orders`);
       const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
-      await createOrders(plan.orderUrl, slice, (buyer) => template.render(buyer), plan.amount, signal, plan.hookHeaders);
+      await createOrders(plan.orderUrl, slice, (buyer) => template.render(buyer), plan.amount, signal, plan.hookHeaders, setupCounter(events, 'orders', slice.count));
     }
   } catch (error) {
     if (!signal?.aborted) throw error;
@@ -229,7 +251,7 @@ async function runPlan(plan: BurstPlan, events: TypedEmitter<BurstEvents>, hooks
   try {
     if (link && !setupInterrupted) {
       phase('payments', `${slice.count} payments at ${link.url}`);
-      tokens = (await registerSale(link, plan, slice, signal)).tokens?.data ?? null;
+      tokens = (await registerSale(link, plan, slice, signal, setupCounter(events, 'payments', slice.count))).tokens?.data ?? null;
       if (signal?.aborted) {
         setupInterrupted = true;
         warn({ code: 'setup-interrupted', message: "the run was interrupted while the payments were registered at the gateway: no confirm was sent" });
@@ -300,6 +322,9 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
       requests,
       connections,
       threads: plan.workers,
+      stock: before?.value ?? plan.stock ?? null,
+      stockProbed: before !== null,
+      targetRatePerSec: targetRate(plan, requests),
     });
     progressTimer = setInterval(emitProgress, hooks.progressIntervalMs ?? 250);
     progressTimer.unref();

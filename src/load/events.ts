@@ -17,10 +17,32 @@ export interface BurstProgress {
   stranded: number;
 }
 
+/** A set-up step that takes one call per buyer (creating orders, registering payments), as it goes. */
+export interface SetupProgress {
+  phase: 'orders' | 'payments';
+  done: number;
+  total: number;
+}
+
+export interface BurstStart {
+  target: string;
+  mode: ArrivalMode;
+  buyers: number;
+  requests: number;
+  connections: number;
+  threads: number;
+  /** The units on sale at the start: probed (--stock-url) or given (--stock); null when neither says. */
+  stock: number | null;
+  stockProbed: boolean;
+  /** Ramp and rate: the requests per second this process is meant to send (its share of a sharded run); null in burst mode. */
+  targetRatePerSec: number | null;
+}
+
 /** What a burst tells its reporters while it runs; `done` carries the finished report. */
 export type BurstEvents = {
   phase: { phase: BurstPhase; detail: string };
-  start: { target: string; mode: ArrivalMode; buyers: number; requests: number; connections: number; threads: number };
+  setup: SetupProgress;
+  start: BurstStart;
   progress: BurstProgress;
   warning: BurstWarning;
   done: BurstReport;

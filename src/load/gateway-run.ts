@@ -56,7 +56,13 @@ export interface RegisteredSale {
  * V2 paymentId = the order id + transactionId), derived from the run seed exactly as the request bytes are.
  * A manual-confirm sale's answer carries each payment's minted token, kept in a token table for the run.
  */
-export async function registerSale(link: GatewayLink, plan: BurstPlan, slice: SliceSpec, signal?: AbortSignal): Promise<RegisteredSale> {
+export async function registerSale(
+  link: GatewayLink,
+  plan: BurstPlan,
+  slice: SliceSpec,
+  signal?: AbortSignal,
+  onRegistered?: (registered: number) => void,
+): Promise<RegisteredSale> {
   const gateway = plan.gateway!;
   const builder = new ConfirmRequestBuilder(plan);
   const v2 = isV2(plan.dialect);
@@ -92,6 +98,7 @@ export async function registerSale(link: GatewayLink, plan: BurstPlan, slice: Sl
       );
       registered += result.registered;
       if (tokens !== null) keepTokens(tokens, result.tokens, payments, slice, start, gateway);
+      onRegistered?.(registered);
     } catch (error) {
       if (signal?.aborted) return { registered, tokens };
       if (error instanceof UsageError) throw error;

@@ -32,4 +32,4 @@ export { BURST_REPORT_SCHEMA_VERSION, BURST_REPORT_KIND, WARNING_CODES } from '.
 export type { BurstReport, BurstWarning, WarningCode, LatencySummary, RefusalReasonSummary } from './report.js';
 export type { BurstTimeline, StockOutMarks, ShardTimeline, PaymentsTimeline } from './report.js';
 export { BURST_PHASES } from './events.js';
-export type { BurstEvents, BurstPhase, BurstProgress } from './events.js';
+export type { BurstEvents, BurstPhase, BurstProgress, BurstStart, SetupProgress } from './events.js';

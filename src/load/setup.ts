@@ -66,8 +66,11 @@ export async function createOrders(
   amount: number,
   signal?: AbortSignal,
   hookHeaders: Record<string, string> = {},
+  /** Called with the count of orders created so far, after each one. */
+  onCreated?: (created: number) => void,
 ): Promise<number> {
   const target = new URL(url);
+  let created = 0;
   const pool = new Pool(target.origin, { connections: ORDER_CONCURRENCY });
   let next = 0;
   let failure: UsageError | null = null;
@@ -90,6 +93,7 @@ export async function createOrders(
     if (status < 200 || status >= 300) {
       throw new UsageError(`--order-url: POST ${url} for ${uid} answered ${status}; order creation must answer 2xx`);
     }
+    onCreated?.(++created);
   };
   const lane = async (): Promise<void> => {
     while (failure === null && next < slice.count && !signal?.aborted) {

@@ -159,38 +159,116 @@ export function formatBurstSummary(report: BurstReport, style: ChalkInstance): s
   return `${lines.join('\n')}\n`;
 }
 
+/** How far back the actual send rate is measured: long enough to be steady, short enough to follow a change. */
+const RATE_WINDOW_MS = 1000;
+const PROGRESS_BAR_WIDTH = 16;
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function visibleLength(text: string): number {
+  return text.replace(ANSI, '').length;
+}
+
+function percent(done: number, total: number): string {
+  return `${total > 0 ? Math.floor((100 * done) / total) : 100}%`;
+}
+
+function progressBar(done: number, total: number, style: ChalkInstance): string {
+  const filled = total > 0 ? Math.min(PROGRESS_BAR_WIDTH, Math.floor((PROGRESS_BAR_WIDTH * done) / total)) : PROGRESS_BAR_WIDTH;
+  return `${style.cyan('█'.repeat(filled))}${style.dim('░'.repeat(PROGRESS_BAR_WIDTH - filled))}`;
+}
+
+/** Requests a second over the last RATE_WINDOW_MS of progress readings. */
+class SendRate {
+  readonly #readings: Array<{ atMs: number; sent: number }> = [];
+
+  add(atMs: number, sent: number): number | null {
+    this.#readings.push({ atMs, sent });
+    while (this.#readings.length > 2 && atMs - this.#readings[1]!.atMs >= RATE_WINDOW_MS) this.#readings.shift();
+    const first = this.#readings[0]!;
+    const spanMs = atMs - first.atMs;
+    return spanMs > 0 ? ((sent - first.sent) * 1000) / spanMs : null;
+  }
+}
+
+/** The run's one live line: how far, how fast against the target, what is left of the stock, what came back. */
+export function formatProgressLine(event: BurstEvents['progress'], start: BurstEvents['start'] | null, actualRatePerSec: number | null, style: ChalkInstance): string[] {
+  const parts = [
+    `${style.bold('burst')} ${progressBar(event.settled, event.requests, style)} ${percent(event.settled, event.requests).padStart(4)}`,
+    `${count(event.sent)}/${count(event.requests)} sent`,
+  ];
+  if (start?.targetRatePerSec != null) {
+    const actual = actualRatePerSec === null ? '-' : count(actualRatePerSec);
+    const behind = actualRatePerSec !== null && event.sent < event.requests && actualRatePerSec < 0.9 * start.targetRatePerSec;
+    parts.push(`${(behind ? style.yellow : (text: string) => text)(`${actual}/s`)} of ${count(start.targetRatePerSec)}/s target`);
+  }
+  parts.push(style.green(`${count(event.accepted)} accepted`));
+  if (start?.stock != null) {
+    const left = start.stock - event.accepted;
+    // The shelf at the start (probed, or --stock) less the 200s so far: what the merchant should have left.
+    parts.push(left >= 0 ? `stock ~${count(left)}/${count(start.stock)} left` : style.red(`${count(-left)} 200s over the stock of ${count(start.stock)}`));
+  }
+  parts.push(`${count(event.refused)} refused`);
+  if (event.timeouts > 0) parts.push(style.yellow(`${count(event.timeouts)} timeouts`));
+  if (event.errors > 0) parts.push(style.yellow(`${count(event.errors)} errors`));
+  parts.push(`${count(event.inFlight)} in flight`, style.dim(formatMs(event.elapsedMs)));
+  return parts;
+}
+
+/** Parts joined on one line, dropping the last ones until the line fits the terminal (a wrapped line cannot be rewritten). */
+function fit(parts: string[], columns: number | undefined): string {
+  const kept = [...parts];
+  const line = (): string => kept.join('  ');
+  while (columns !== undefined && columns > 0 && kept.length > 1 && visibleLength(line()) >= columns) kept.splice(kept.length - 2, 1);
+  return line();
+}
+
 /**
- * Live progress on a terminal: one line, rewritten in place. Nothing when the stream is not a TTY, so CI
- * logs and pipes get only the summary.
+ * Live progress on a terminal: one line, rewritten in place, with the set-up's counters (orders created,
+ * payments registered), then the run's percent done, send rate against the target (ramp, rate), stock left
+ * and answers. Nothing when the stream is not a TTY, so CI logs and pipes get only the summary.
  */
 export function attachBurstProgress(
   events: TypedEmitter<BurstEvents>,
-  stream: NodeJS.WritableStream & { isTTY?: boolean },
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
   style: ChalkInstance,
 ): () => void {
   if (stream.isTTY !== true) return () => {};
   let shown = false;
+  let start: BurstEvents['start'] | null = null;
+  const rate = new SendRate();
   const show = (text: string): void => {
     stream.write(`\r\u001b[2K${text}`);
     shown = true;
   };
-  const onPhase = (event: BurstEvents['phase']): void => show(style.dim(`${event.phase} ${event.detail}…`));
+  const onPhase = (event: BurstEvents['phase']): void => {
+    // These two count up through `setup` events instead.
+    if (event.phase !== 'orders' && event.phase !== 'payments') show(style.dim(`${event.phase} ${event.detail}…`));
+  };
+  const onSetup = (event: BurstEvents['setup']): void => {
+    const verb = event.phase === 'orders' ? 'created' : 'registered';
+    show(`${style.dim(event.phase)} ${progressBar(event.done, event.total, style)} ${percent(event.done, event.total).padStart(4)}  ${count(event.done)}/${count(event.total)} ${verb}`);
+  };
+  const onStart = (event: BurstEvents['start']): void => {
+    start = event;
+  };
   const onProgress = (event: BurstEvents['progress']): void => {
-    show(
-      `${style.bold('burst')} ${count(event.sent)}/${count(event.requests)} sent  ${style.green(`${count(event.accepted)} accepted`)}  ` +
-        `${count(event.refused)} refused  ${count(event.timeouts)} timeouts  ${count(event.errors)} errors  ` +
-        `${count(event.inFlight)} in flight  ${style.dim(formatMs(event.elapsedMs))}`,
-    );
+    const actual = rate.add(event.elapsedMs, event.sent);
+    show(fit(formatProgressLine(event, start, actual, style), stream.columns));
   };
   const onWarning = (warning: BurstEvents['warning']): void => {
     show('');
     stream.write(`${style.yellow(`warning ${warning.code}:`)} ${warning.message}\n`);
   };
   events.on('phase', onPhase);
+  events.on('setup', onSetup);
+  events.on('start', onStart);
   events.on('progress', onProgress);
   events.on('warning', onWarning);
   return () => {
     events.off('phase', onPhase);
+    events.off('setup', onSetup);
+    events.off('start', onStart);
     events.off('progress', onProgress);
     events.off('warning', onWarning);
     if (shown) stream.write('\r\u001b[2K');
