@@ -121,7 +121,7 @@ test('orders can be created first, and the terminal summary leads with the verdi
     '--stock',
     '20',
     '--order-url',
-    shop.ordersUrl,
+    shop.orderUrl,
     '--reset-url',
     shop.resetUrl,
     '--merchant-uid',

@@ -28,8 +28,8 @@ async function merchant(t: TestContext, flaw?: Flaw, extra: { openOrders?: boole
   return running;
 }
 
-function allHooks(running: RunningMerchant): CheckOptions['hooks'] {
-  return { order: running.ordersUrl, reset: running.resetUrl, stock: running.stockUrl, webhook: running.webhookUrl };
+function allHooks(running: RunningMerchant): Pick<CheckOptions, 'orderUrl' | 'resetUrl' | 'stockUrl' | 'webhookUrl'> {
+  return { orderUrl: running.orderUrl, resetUrl: running.resetUrl, stockUrl: running.stockUrl, webhookUrl: running.webhookUrl };
 }
 
 /** The same settings for every row of the table, short enough for CI; only the merchant changes. */
@@ -38,7 +38,7 @@ function tableOptions(running: RunningMerchant): CheckOptions {
     url: running.confirmUrl,
     dialect: DIALECT,
     secret: SECRET,
-    hooks: allHooks(running),
+    ...allHooks(running),
     timeoutMs: TIMEOUT_MS,
     releaseBudgetMs: 500,
     load: { connections: 10, durationMs: 500 },
@@ -153,7 +153,8 @@ test('with only the order hook and the stock probe, the load spares the stock an
   const running = await merchant(t, undefined, { unsigned: true });
   const result = await runCheck({
     url: running.confirmUrl,
-    hooks: { order: running.ordersUrl, stock: running.stockUrl },
+    orderUrl: running.orderUrl,
+    stockUrl: running.stockUrl,
     load: { connections: 5, durationMs: 300 },
     grep: /latency|burst/,
   });
@@ -220,7 +221,8 @@ test('case 8 stops every lane at the first error and sends nothing after the cas
   const started = performance.now();
   const result = await runCheck({
     url: `${base}/confirm`,
-    hooks: { order: `${base}/orders`, reset: `${base}/reset` },
+    orderUrl: `${base}/orders`,
+    resetUrl: `${base}/reset`,
     load: { connections: 4, durationMs: 2_000 },
     grep: /latency/,
   });
@@ -246,7 +248,7 @@ test('a refusal without a reason is a warning, and a failure with --strict', asy
 
 test('a hook that misbehaves fails the case with the hook named', async (t) => {
   const base = await quietMerchant(t);
-  const result = await runCheck({ url: `${base}/confirm`, hooks: { stock: `${base}/stock` }, grep: /known-order/ });
+  const result = await runCheck({ url: `${base}/confirm`, stockUrl: `${base}/stock`, grep: /known-order/ });
   assert.equal(result.cases[0]!.status, 'failed');
   assert.match(result.cases[0]!.message, /could not set the case up: the stock probe .*\/stock answered HTTP 200 lots; it must answer 200 with a number or \{"stock": n\}/);
 });
@@ -292,7 +294,7 @@ test('--reporter junit writes one testcase per case, failures and skips included
   mkdirSync(join(dir, 'reports'));
   const out = join(dir, 'reports', 'confirm-sim.xml');
   const run = await runCli([
-    'check', running.confirmUrl, '--order-url', running.ordersUrl, '--reset-url', running.resetUrl, '--stock-url', running.stockUrl,
+    'check', running.confirmUrl, '--order-url', running.orderUrl, '--reset-url', running.resetUrl, '--stock-url', running.stockUrl,
     '--skip', 'latency|burst|release|forged|tampered|replay', '--reporter', 'cli', '--reporter', 'junit', '--out', out,
   ]);
   assert.equal(run.code, 1, run.stderr);
@@ -309,7 +311,7 @@ test('--reporter junit writes one testcase per case, failures and skips included
 
 test('--reporter json prints the result and nothing else on stdout', async (t) => {
   const running = await merchant(t, undefined, { unsigned: true });
-  const run = await runCli(['check', running.confirmUrl, '--order-url', running.ordersUrl, '--grep', 'known-order|unknown', '--reporter', 'json']);
+  const run = await runCli(['check', running.confirmUrl, '--order-url', running.orderUrl, '--grep', 'known-order|unknown', '--reporter', 'json']);
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as CheckResult;
   assert.equal(result.schemaVersion, 2);
@@ -322,7 +324,7 @@ test('secrets never appear in any report', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'confirm-sim-secret-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const run = await runCli(
-    ['check', running.confirmUrl, '--dialect', DIALECT, '--secret-env', 'CONFIRM_SIM_TEST_SECRET', '--order-url', running.ordersUrl,
+    ['check', running.confirmUrl, '--dialect', DIALECT, '--secret-env', 'CONFIRM_SIM_TEST_SECRET', '--order-url', running.orderUrl,
       '--stock-url', running.stockUrl, '--grep', 'signatures', '--reporter', 'cli', '--reporter', 'json', '--reporter', 'junit',
       '--out', `json=${join(dir, 'r.json')}`, '--out', `junit=${join(dir, 'r.xml')}`],
     { env: { ...process.env, NO_COLOR: '1', CONFIRM_SIM_TEST_SECRET: SECRET_TEXT } },

@@ -38,7 +38,7 @@ test('check --json: a file beside the terminal report, - alone on stdout, and no
   const merchant = await startMerchant({ port: 0, stock: 100 });
   t.after(() => merchant.close());
   const dir = await tempDir(t);
-  const hooks = ['--order-url', merchant.ordersUrl, '--reset-url', merchant.resetUrl, '--stock-url', merchant.stockUrl];
+  const hooks = ['--order-url', merchant.orderUrl, '--reset-url', merchant.resetUrl, '--stock-url', merchant.stockUrl];
   const quick = ['--grep', 'confirms-known-order|refuses-unknown-order'];
 
   const file = join(dir, 'check.json');

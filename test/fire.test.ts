@@ -433,7 +433,7 @@ test('sample merchant: the last unit proceeds, the next buyer is refused with th
 
 test('sample merchant: a registered order proceeds only at its amount', async (t) => {
   const merchant = await startSampleMerchant(t, { stock: 5 });
-  const created = await request(merchant.ordersUrl, {
+  const created = await request(merchant.orderUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ merchant_uid: 'order-500', amount: 25_000, quantity: 1 }),

@@ -74,7 +74,8 @@ test('check\'s latency and burst cases fail on 5xx unless --max-error-rate toler
   const burstCase = await runCheck({
     url: merchant.url,
     grep: /first-come-burst/,
-    hooks: { stock: stockProbe.url, reset: resetHook.url },
+    stockUrl: stockProbe.url,
+    resetUrl: resetHook.url,
   });
   assert.equal(burstCase.cases[0]!.status, 'failed');
   assert.match(burstCase.cases[0]!.message, /errors: \d+ errors in 30 requests/);

@@ -14,7 +14,7 @@ function saleOptions(sale: Sale, changes: Partial<BurstOptions> = {}): BurstOpti
     resetUrl: sale.shop.resetUrl,
     stockUrl: sale.shop.stockUrl,
     gateway: sale.gateway,
-    noticeUrl: sale.shop.webhookUrl,
+    webhookUrl: sale.shop.webhookUrl,
     // Latency is not what these tests judge, and seven helpers share two cores.
     p99BudgetMs: 5_000,
     ...changes,
@@ -113,7 +113,7 @@ test('gateway flags without a gateway, or with shards, are refused in one line',
   await assert.rejects(runBurst({ url: 'http://127.0.0.1:9/confirm', buyers: 1, stock: 1, gateway: 'http://127.0.0.1:4000/v1' }), /without a path/);
   const run = await runCli(['burst', 'http://127.0.0.1:9/confirm', '--stock', '1', '--notice-url', 'http://127.0.0.1:9/webhook']);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--notice-url needs --gateway <url>/);
+  assert.match(run.stderr, /--webhook-url needs --gateway <url>/);
 });
 
 test('burst --gateway prints the money side of the sale', async (t) => {

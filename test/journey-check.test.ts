@@ -14,7 +14,10 @@ function checkOptions(sale: Sale, changes: Partial<CheckOptions> = {}): CheckOpt
   return {
     url: shop.confirmUrl,
     gateway: sale.gateway,
-    hooks: { order: `${shop.url}/orders`, reset: shop.resetUrl, stock: shop.stockUrl, webhook: shop.webhookUrl },
+    orderUrl: `${shop.url}/orders`,
+    resetUrl: shop.resetUrl,
+    stockUrl: shop.stockUrl,
+    webhookUrl: shop.webhookUrl,
     grep: /^(1[1-4]) /,
     settleMs: 2 * HOLD_MS,
     ...changes,

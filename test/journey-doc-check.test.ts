@@ -38,9 +38,9 @@ test('check --gateway on the command line against the iamport-rest-client-nodejs
     '--gateway',
     sale.gateway.url,
     '--notice-url',
-    merchant.noticeUrl,
+    merchant.webhookUrl,
     '--order-url',
-    merchant.ordersUrl,
+    merchant.orderUrl,
     '--reset-url',
     merchant.resetUrl,
     '--stock-url',
@@ -59,11 +59,11 @@ test('fire --gateway against each doc merchant: proceed, charged, the webhook de
   for (const kind of ['iamport', 'portone-v2'] as const) {
     const sale = await startDocSale(t, kind);
     const { merchant } = sale;
-    await fetch(merchant.ordersUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ merchant_uid: `${kind}-order-1`, amount: 1000, quantity: 1 }) });
+    await fetch(merchant.orderUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ merchant_uid: `${kind}-order-1`, amount: 1000, quantity: 1 }) });
     const result = await fireThroughGateway({
       url: merchant.confirmUrl,
       gateway: sale.gateway,
-      noticeUrl: merchant.noticeUrl,
+      webhookUrl: merchant.webhookUrl,
       dialect: sale.dialect,
       secret: sale.secret,
       order: { merchantUid: `${kind}-order-1`, amount: 1000 },

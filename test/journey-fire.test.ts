@@ -36,7 +36,7 @@ test('fire --gateway registers the payment first and shows the charge and the we
 
 test('a refused confirm is not charged, and the gateway records the merchant\'s reason', async (t) => {
   const sale = await startSale(t, { stock: 0 });
-  const result = await fireThroughGateway({ url: sale.shop.confirmUrl, gateway: sale.gateway, noticeUrl: sale.shop.webhookUrl });
+  const result = await fireThroughGateway({ url: sale.shop.confirmUrl, gateway: sale.gateway, webhookUrl: sale.shop.webhookUrl });
   assert.equal(result.decision.proceed, false);
   assert.equal(result.lifecycle.charge, 'not-attempted');
   assert.equal(result.lifecycle.status, 'failed');

@@ -22,7 +22,9 @@ async function checkMerchant(t: TestContext, flaw: CompletionFlaw, grep?: RegExp
     url: merchant.url,
     flow: 'manual-confirm',
     gateway: gateway.url,
-    hooks: { order: merchant.orderUrl, reset: merchant.resetUrl, stock: merchant.stockUrl },
+    orderUrl: merchant.orderUrl,
+    resetUrl: merchant.resetUrl,
+    stockUrl: merchant.stockUrl,
     settleMs: 300,
     ...(grep ? { grep } : {}),
   });

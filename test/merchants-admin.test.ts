@@ -60,8 +60,8 @@ test('with an admin token, /reset and /orders refuse callers without it; /confir
     [merchant.resetUrl, 'POST', { stock: 999_999 }, { authorization: `Bearer ${token.slice(0, -1)}x` }],
     [merchant.resetUrl, 'POST', { stock: 999_999 }, { authorization: token }],
     [merchant.resetUrl, 'POST', { stock: 999_999 }, { authorization: `Bearer ${token}${token}` }],
-    [merchant.ordersUrl, 'POST', { merchant_uid: 'mine', amount: 1, quantity: 1 }, {}],
-    [merchant.ordersUrl, 'GET', undefined, {}],
+    [merchant.orderUrl, 'POST', { merchant_uid: 'mine', amount: 1, quantity: 1 }, {}],
+    [merchant.orderUrl, 'GET', undefined, {}],
   ];
   for (const [url, method, body, headers] of attacks) {
     const answer = await call(url, method, body, headers);
@@ -72,7 +72,7 @@ test('with an admin token, /reset and /orders refuse callers without it; /confir
 
   assert.equal((await call(merchant.resetUrl, 'POST', { stock: 7 }, adminHeaders(token))).status, 200);
   assert.equal((await call(merchant.stockUrl, 'GET')).json.stock, 7);
-  assert.equal((await call(merchant.ordersUrl, 'POST', { merchant_uid: 'o-1', amount: 1000 }, merchant.adminHeaders)).status, 201);
+  assert.equal((await call(merchant.orderUrl, 'POST', { merchant_uid: 'o-1', amount: 1000 }, merchant.adminHeaders)).status, 201);
   assert.equal(merchant.stock(), 7);
 
   const open = await merchantFor(t, { stock: 3 });
@@ -87,7 +87,7 @@ test("burst and check send the admin token with --hook-header / hookHeaders; wit
     url: merchant.confirmUrl,
     buyers: 20,
     stock: 5,
-    orderUrl: merchant.ordersUrl,
+    orderUrl: merchant.orderUrl,
     resetUrl: merchant.resetUrl,
     stockUrl: merchant.stockUrl,
   };
@@ -97,16 +97,16 @@ test("burst and check send the admin token with --hook-header / hookHeaders; wit
   assert.equal(merchant.stock(), 0);
   assert.ok(!JSON.stringify(report).includes(token), 'the report never carries the token');
 
-  const hooks = { order: merchant.ordersUrl, reset: merchant.resetUrl, stock: merchant.stockUrl };
-  const denied = await runCheck({ url: merchant.confirmUrl, hooks, grep: /unknown-order/ });
+  const hooks = { orderUrl: merchant.orderUrl, resetUrl: merchant.resetUrl, stockUrl: merchant.stockUrl };
+  const denied = await runCheck({ url: merchant.confirmUrl, ...hooks, grep: /unknown-order/ });
   assert.equal(denied.ok, false);
-  const allowed = await runCheck({ url: merchant.confirmUrl, hooks, hookHeaders: merchant.adminHeaders, grep: /unknown-order|wrong-amount|idempotent/ });
+  const allowed = await runCheck({ url: merchant.confirmUrl, ...hooks, hookHeaders: merchant.adminHeaders, grep: /unknown-order|wrong-amount|idempotent/ });
   assert.equal(allowed.ok, true, JSON.stringify(allowed.cases.map((c) => [c.name, c.status, c.message])));
   assert.ok(!JSON.stringify(allowed).includes(token));
 
   const cli = await runCli([
     'burst', merchant.confirmUrl, '--buyers', '10', '--stock', '2', '--quiet',
-    '--reset-url', merchant.resetUrl, '--order-url', merchant.ordersUrl,
+    '--reset-url', merchant.resetUrl, '--order-url', merchant.orderUrl,
     '--hook-header', `authorization: Bearer ${token}`,
   ]);
   assert.equal(cli.code, 0, cli.stdout + cli.stderr);
@@ -116,11 +116,11 @@ test("burst and check send the admin token with --hook-header / hookHeaders; wit
 test('the merchant keeps a bounded number of orders and pages GET /orders', async (t) => {
   const merchant = await merchantFor(t, { stock: 10, maxOrders: 5, openOrders: true });
   for (let i = 0; i < 4; i++) {
-    assert.equal((await call(merchant.ordersUrl, 'POST', { merchant_uid: `o-${i}`, amount: 1000 })).status, 201);
+    assert.equal((await call(merchant.orderUrl, 'POST', { merchant_uid: `o-${i}`, amount: 1000 })).status, 201);
   }
   const body = (uid: string): unknown => ({ imp_uid: newImpUid(), merchant_uid: uid, amount: 1000 });
   assert.equal((await call(merchant.confirmUrl, 'POST', body('walk-in'))).status, 200, 'the fifth order still fits');
-  const full = await call(merchant.ordersUrl, 'POST', { merchant_uid: 'o-5', amount: 1000 });
+  const full = await call(merchant.orderUrl, 'POST', { merchant_uid: 'o-5', amount: 1000 });
   assert.equal(full.status, 507);
   assert.match(String(full.json.error), /at most 5 orders/);
   const fullConfirm = await call(merchant.confirmUrl, 'POST', body('walk-in-2'));
@@ -128,23 +128,23 @@ test('the merchant keeps a bounded number of orders and pages GET /orders', asyn
   assert.equal(merchant.stock(), 9, 'a refused order takes nothing');
   assert.equal((await call(merchant.confirmUrl, 'POST', body('o-1'))).status, 200, 'known orders still confirm');
 
-  const first = await call(`${merchant.ordersUrl}?limit=2`, 'GET');
+  const first = await call(`${merchant.orderUrl}?limit=2`, 'GET');
   assert.equal(first.status, 200);
   assert.equal(first.json.total, 5);
   assert.equal(first.json.next, 2);
   assert.deepEqual((first.json.orders as { merchant_uid: string }[]).map((o) => o.merchant_uid), ['o-0', 'o-1']);
   assert.deepEqual((first.json.orders as unknown[])[1], { merchant_uid: 'o-1', amount: 1000, quantity: 1, state: 'reserved', held: 1 });
-  const last = await call(`${merchant.ordersUrl}?offset=4&limit=2`, 'GET');
+  const last = await call(`${merchant.orderUrl}?offset=4&limit=2`, 'GET');
   assert.deepEqual((last.json.orders as { merchant_uid: string }[]).map((o) => o.merchant_uid), ['walk-in']);
   assert.equal(last.json.next, null);
   for (const query of ['limit=0', 'limit=1001', 'offset=-1', 'limit=abc', 'offset=1e3']) {
-    assert.equal((await call(`${merchant.ordersUrl}?${query}`, 'GET')).status, 400, query);
+    assert.equal((await call(`${merchant.orderUrl}?${query}`, 'GET')).status, 400, query);
   }
-  const defaults = await call(merchant.ordersUrl, 'GET');
+  const defaults = await call(merchant.orderUrl, 'GET');
   assert.equal((defaults.json.orders as unknown[]).length, 5);
 
   await call(merchant.resetUrl, 'POST', {});
-  assert.equal((await call(merchant.ordersUrl, 'POST', { merchant_uid: 'o-5', amount: 1000 })).status, 201, 'a reset frees the book');
+  assert.equal((await call(merchant.orderUrl, 'POST', { merchant_uid: 'o-5', amount: 1000 })).status, 201, 'a reset frees the book');
 });
 
 test('merchant --secret prints a generated admin token once; --admin-token is masked; bad tokens exit 2', async () => {

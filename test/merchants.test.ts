@@ -58,7 +58,7 @@ async function merchantFor(t: TestContext, options: MerchantOptions = {}): Promi
 }
 
 async function createOrder(merchant: RunningMerchant, merchantUid: string, amount = 1000, quantity = 1): Promise<void> {
-  const answer = await send(merchant.ordersUrl, JSON.stringify({ merchant_uid: merchantUid, amount, quantity }));
+  const answer = await send(merchant.orderUrl, JSON.stringify({ merchant_uid: merchantUid, amount, quantity }));
   assert.equal(answer.status, 201, answer.text);
 }
 
@@ -150,9 +150,9 @@ test('orders are created idempotently and validated', async (t) => {
   const merchant = await merchantFor(t);
   await createOrder(merchant, 'order-1', 1000, 2);
   await createOrder(merchant, 'order-1', 1000, 2);
-  const conflict = await send(merchant.ordersUrl, JSON.stringify({ merchant_uid: 'order-1', amount: 1, quantity: 2 }));
+  const conflict = await send(merchant.orderUrl, JSON.stringify({ merchant_uid: 'order-1', amount: 1, quantity: 2 }));
   assert.equal(conflict.status, 409);
-  const bad = await send(merchant.ordersUrl, JSON.stringify({ merchant_uid: 'order-2', amount: '1000' }));
+  const bad = await send(merchant.orderUrl, JSON.stringify({ merchant_uid: 'order-2', amount: '1000' }));
   assert.equal(bad.status, 400);
   assert.equal((await confirm(merchant, 'order-1')).status, 200);
   assert.equal(merchant.stock(), 98, 'an order of quantity 2 takes 2 units');

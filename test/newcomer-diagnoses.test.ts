@@ -43,7 +43,7 @@ test('a burst at a merchant that knows none of the orders says so once, with the
   assert.deepEqual(shardReport.verdict.problems.map((p) => p.kind), ['unknown-orders']);
 
   // The same merchant with its orders created first: no such diagnosis.
-  const fine = await runBurst({ url: shop.confirmUrl, buyers: 60, stock: 50, orderUrl: shop.ordersUrl, resetUrl: shop.resetUrl, stockUrl: shop.stockUrl, hookHeaders: shop.adminHeaders });
+  const fine = await runBurst({ url: shop.confirmUrl, buyers: 60, stock: 50, orderUrl: shop.orderUrl, resetUrl: shop.resetUrl, stockUrl: shop.stockUrl, hookHeaders: shop.adminHeaders });
   assert.ok(!fine.verdict.problems.some((p) => p.kind === 'unknown-orders'), fine.verdict.summary);
 });
 

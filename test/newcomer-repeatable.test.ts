@@ -13,7 +13,8 @@ test('check without a reset hook is repeatable: twice against one merchant, the 
   t.after(() => merchant.close());
   const options: CheckOptions = {
     url: merchant.confirmUrl,
-    hooks: { order: merchant.ordersUrl, stock: merchant.stockUrl },
+    orderUrl: merchant.orderUrl,
+    stockUrl: merchant.stockUrl,
     hookHeaders: merchant.adminHeaders,
     load: { connections: 4, durationMs: 300 },
   };
@@ -33,7 +34,7 @@ test('after a burst sold the stock out, check skips what needs stock and says so
   t.after(() => merchant.close());
   await runBurst({ url: merchant.confirmUrl, buyers: 60, stock: 30 });
   assert.equal(merchant.stock(), 0);
-  const result = await runCheck({ url: merchant.confirmUrl, hooks: { stock: merchant.stockUrl }, load: { connections: 2, durationMs: 200 } });
+  const result = await runCheck({ url: merchant.confirmUrl, stockUrl: merchant.stockUrl, load: { connections: 2, durationMs: 200 } });
   for (const name of ['confirms-known-order', 'idempotent-repeat', 'survives-bad-input', 'latency-under-load'] as const) {
     const found = result.cases.find((c) => c.name === name)!;
     assert.equal(found.status, 'skipped', `${name}: ${found.message}`);

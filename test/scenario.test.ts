@@ -125,7 +125,7 @@ test('a scenario drives the check; its skips are reported with their reason, and
     file,
     YAML.stringify({
       target: { url: merchant.confirmUrl, dialect: 'v1-amount', timeout: '2s' },
-      hooks: { order: merchant.ordersUrl, reset: merchant.resetUrl, stock: merchant.stockUrl },
+      hooks: { order: merchant.orderUrl, reset: merchant.resetUrl, stock: merchant.stockUrl },
       product: { stock: 5 },
       cases: [{ name: 'idempotent-repeat', skip: 'covered by our own suite' }, { name: 'confirms-known-order', skip: true }],
     }),

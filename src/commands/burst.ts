@@ -104,7 +104,7 @@ function optionsFrom(url: string, flags: BurstFlags, env: NodeJS.ProcessEnv): Bu
     startAt: flags.startAt === undefined ? undefined : parseStartAt(flags.startAt),
     ledgerPath: flags.ledger,
     gateway: flags.gateway,
-    noticeUrl: flags.webhookUrl,
+    webhookUrl: flags.webhookUrl,
     declineRate: flags.declineRate === undefined ? undefined : parseFraction(flags.declineRate, '--decline-rate'),
     settleMs: optionalDuration(flags.settle, '--settle'),
     flow: flags.flow === undefined ? undefined : parseFlow(flags.flow),

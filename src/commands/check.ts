@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { DIALECTS, FLOWS, parseDialect, parseFlow } from '../protocol/index.js';
-import { CheckRunner, selectCases, type CheckOptions, type CheckResult, type MerchantHookUrls } from '../contract/index.js';
+import { CheckRunner, selectCases, type CheckOptions, type CheckResult } from '../contract/index.js';
 import { readScenarioFile, scenarioCheckOptions } from '../scenario/index.js';
 import { parseFraction, parseWholeNumber } from '../util/numbers.js';
 import { parseHeader } from '../load/index.js';
@@ -151,11 +151,6 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
   if (target === undefined) {
     throw new UsageError('no confirm URL: give it as confirm-sim check <url>, or as target.url in a --scenario file');
   }
-  const hooks: MerchantHookUrls = { ...base.hooks };
-  if (flags.orderUrl !== undefined) hooks.order = flags.orderUrl;
-  if (flags.resetUrl !== undefined) hooks.reset = flags.resetUrl;
-  if (flags.stockUrl !== undefined) hooks.stock = flags.stockUrl;
-  if (flags.webhookUrl !== undefined) hooks.webhook = flags.webhookUrl;
   const product = { ...base.product };
   if (flags.stock !== undefined) product.stock = parseWholeNumber(flags.stock, '--stock', 1);
   if (flags.amount !== undefined) {
@@ -167,7 +162,10 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
     url: target,
     dialect: flags.dialect === undefined ? base.dialect : parseDialect(flags.dialect),
     secret: resolveSecretFlags(flags, context.env) ?? base.secret,
-    hooks,
+    orderUrl: flags.orderUrl ?? base.orderUrl,
+    resetUrl: flags.resetUrl ?? base.resetUrl,
+    stockUrl: flags.stockUrl ?? base.stockUrl,
+    webhookUrl: flags.webhookUrl ?? base.webhookUrl,
     hookHeaders: flags.hookHeader === undefined
       ? base.hookHeaders
       : Object.fromEntries(flags.hookHeader.map((text) => parseHeader(text, '--hook-header'))),

@@ -167,7 +167,7 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
         : await fireThroughGateway({
             ...options,
             gateway: flags.gateway,
-            noticeUrl: flags.webhookUrl,
+            webhookUrl: flags.webhookUrl,
             outcome: flags.decline ? 'decline' : 'approve',
             settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
           });

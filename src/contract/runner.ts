@@ -89,11 +89,11 @@ function resolveCompletion(options: CheckOptions, flow: Flow, gateway: CheckGate
   return { template: new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE), success };
 }
 
-function checkHookUrls(hooks: MerchantHookUrls): MerchantHookUrls {
+function checkHookUrls(options: CheckOptions): MerchantHookUrls {
   const checked: MerchantHookUrls = {};
-  for (const kind of ['order', 'reset', 'stock', 'webhook'] as const) {
-    const url = hooks[kind];
-    if (url !== undefined) checked[kind] = parseHttpUrl(url, `the ${kind} hook`).href;
+  for (const [kind, option] of [['order', 'orderUrl'], ['reset', 'resetUrl'], ['stock', 'stockUrl'], ['webhook', 'webhookUrl']] as const) {
+    const url = options[option];
+    if (url !== undefined) checked[kind] = parseHttpUrl(url, option).href;
   }
   return checked;
 }
@@ -121,7 +121,7 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     buyers: wholeNumber(options.burst?.buyers ?? CHECK_DEFAULTS.burst.buyers, 'first-come-burst buyers', 2),
     stock: wholeNumber(options.burst?.stock ?? CHECK_DEFAULTS.burst.stock, 'first-come-burst stock', 1),
   };
-  const hooks = checkHookUrls(options.hooks ?? {});
+  const hooks = checkHookUrls(options);
   const flow = options.flow ?? 'confirm-process';
   const dialect = options.dialect ?? (flow === 'manual-confirm' ? 'v2-2024-04-25' : 'v1');
   let gateway: CheckGatewayPlan | null = null;

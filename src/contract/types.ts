@@ -85,7 +85,7 @@ export interface CheckResult {
   cases: CaseResult[];
 }
 
-/** The merchant's test hooks; each one a case needs and is missing makes that case skip with the reason. */
+/** The merchant's test hooks as a check result reports them; each one a case needs and is missing makes that case skip. */
 export interface MerchantHookUrls {
   /** POST {merchant_uid, amount, quantity}: the merchant creates the order the next confirm refers to. */
   order?: string | undefined;
@@ -132,7 +132,17 @@ export interface CheckOptions {
   dialect?: Dialect;
   /** Signs V2 confirms and lets case 7 craft bad signatures. */
   secret?: WebhookSecret | undefined;
-  hooks?: MerchantHookUrls;
+  /** POST {merchant_uid, amount, quantity}: the merchant creates the order the next confirm refers to (`--order-url`). */
+  orderUrl?: string | undefined;
+  /** POST {stock}: the merchant forgets its orders and sets the product's stock (`--reset-url`). */
+  resetUrl?: string | undefined;
+  /** GET: the product's stock now, as a bare number or {"stock": n} (`--stock-url`). */
+  stockUrl?: string | undefined;
+  /**
+   * The merchant's payment webhook, its notice_url (`--webhook-url`): told that a confirmed payment failed, and
+   * with a gateway where the gateway sends its webhooks.
+   */
+  webhookUrl?: string | undefined;
   /** Sent with every order, reset and stock hook call (e.g. the sample merchant's admin token); never reported. */
   hookHeaders?: Record<string, string>;
   product?: Partial<CheckProduct>;

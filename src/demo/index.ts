@@ -63,7 +63,7 @@ async function exercise(
   const { dialect, secret, signal } = options;
   events.emit('step', { merchant: label, step: 'fire' });
   const knownUid = newMerchantUid('demo');
-  await fetch(merchant.ordersUrl, {
+  await fetch(merchant.orderUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ merchant_uid: knownUid, amount: DEMO_PRICE, quantity: 1 }),
@@ -81,7 +81,7 @@ async function exercise(
       dialect,
       secret,
       amount: DEMO_PRICE,
-      orderUrl: merchant.ordersUrl,
+      orderUrl: merchant.orderUrl,
       resetUrl: merchant.resetUrl,
       stockUrl: merchant.stockUrl,
     },
@@ -93,7 +93,10 @@ async function exercise(
     url: merchant.confirmUrl,
     dialect,
     secret,
-    hooks: { order: merchant.ordersUrl, reset: merchant.resetUrl, stock: merchant.stockUrl, webhook: merchant.webhookUrl },
+    orderUrl: merchant.orderUrl,
+    resetUrl: merchant.resetUrl,
+    stockUrl: merchant.stockUrl,
+    webhookUrl: merchant.webhookUrl,
     product: { price: DEMO_PRICE, stock: options.stock },
     signal,
   });

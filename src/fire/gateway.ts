@@ -15,7 +15,7 @@ export interface GatewayFireOptions extends FireOptions {
   /** The simulated gateway (base URL or RunningGateway): the payment is registered there before the confirm. */
   gateway: GatewayTarget;
   /** Where the gateway sends the payment's webhooks. */
-  noticeUrl?: string | undefined;
+  webhookUrl?: string | undefined;
   /** What the PG does if the merchant says 200; default approve. */
   outcome?: 'approve' | 'decline' | undefined;
   /** How long to wait for the charge or decline and the webhook attempts that follow; default 2 s. */
@@ -92,7 +92,7 @@ export async function fireThroughGateway(options: GatewayFireOptions): Promise<G
   const link = connectGateway(options.gateway);
   const run = `fire-${newRunId()}`;
   // The webhooks' URLs and the gateway's own may hold credentials; what the gateway reports is shown masked.
-  const secrets = new SecretMask().addUrl(link.url).addUrl(options.noticeUrl);
+  const secrets = new SecretMask().addUrl(link.url).addUrl(options.webhookUrl);
   const failure = (doing: string, error: unknown): UsageError =>
     new UsageError(
       secrets.text(`--gateway: ${doing} at ${link.url} failed (${error instanceof Error ? error.message : String(error)}); check that confirm-sim gateway is running there`),
@@ -103,7 +103,7 @@ export async function fireThroughGateway(options: GatewayFireOptions): Promise<G
         {
           run,
           dialect,
-          ...(options.noticeUrl === undefined ? {} : { noticeUrl: options.noticeUrl }),
+          ...(options.webhookUrl === undefined ? {} : { noticeUrl: options.webhookUrl }),
           payments: [
             {
               orderId: order.merchantUid!,

@@ -62,7 +62,7 @@ export interface BurstOptions {
    */
   gateway?: GatewayTarget | undefined;
   /** Where the gateway sends the payments' webhooks (the merchant's notice_url / V2 webhook endpoint). */
-  noticeUrl?: string | URL | undefined;
+  webhookUrl?: string | URL | undefined;
   /** Fraction 0..1 of charges the PG declines after the merchant answered 200. Needs a gateway. */
   declineRate?: number | undefined;
   /** After the last answer, wait up to this long for webhooks, retries and the merchant's own release logic. */
@@ -211,7 +211,7 @@ export function gatewayUrlOf(target: GatewayTarget, flag = '--gateway'): string 
 
 function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, shard: ShardSpec | null): GatewayPlan | null {
   if (options.gateway === undefined) {
-    for (const [value, flag] of [[options.noticeUrl, '--notice-url'], [options.declineRate, '--decline-rate'], [options.settleMs, '--settle']] as const) {
+    for (const [value, flag] of [[options.webhookUrl, '--webhook-url'], [options.declineRate, '--decline-rate'], [options.settleMs, '--settle']] as const) {
       if (value !== undefined) throw new UsageError(`${flag} needs --gateway <url>: only a gateway sends webhooks, declines charges and settles`);
     }
     return null;
@@ -231,7 +231,7 @@ function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, shard: Shar
   return {
     url,
     api: isV2(dialect) ? 'v2' : 'v1',
-    noticeUrl: optionalLoopbackUrl(options.noticeUrl, '--notice-url'),
+    noticeUrl: optionalLoopbackUrl(options.webhookUrl, '--webhook-url'),
     declineRate,
     settleMs,
   };

@@ -85,7 +85,7 @@ export interface RunningMerchant {
   /** What confirm-sim's commands target: POST /confirm, or POST /payment/complete for manual confirm. */
   confirmUrl: string;
   flow: Flow;
-  ordersUrl: string;
+  orderUrl: string;
   stockUrl: string;
   resetUrl: string;
   webhookUrl: string;
@@ -665,7 +665,7 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
     url,
     confirmUrl: manual ? `${url}${MANUAL_CONFIRM_PATH}` : `${url}/confirm`,
     flow,
-    ordersUrl: `${url}/orders`,
+    orderUrl: `${url}/orders`,
     stockUrl: `${url}/stock`,
     resetUrl: `${url}/reset`,
     webhookUrl: `${url}/webhook`,

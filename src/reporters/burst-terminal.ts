@@ -50,7 +50,7 @@ function formatPayments(payments: NonNullable<BurstReport['payments']>, style: C
       : settle.restoredAfterMs === 0
         ? 'stock balanced at once'
         : `declined stock back after ${formatMs(settle.restoredAfterMs)}`;
-  const where = payments.noticeUrl === null ? style.dim(' (no --notice-url: none sent)') : style.dim(` to ${payments.noticeUrl}`);
+  const where = payments.noticeUrl === null ? style.dim(' (no --webhook-url: none sent)') : style.dim(` to ${payments.noticeUrl}`);
   return [
     `${label('gateway', style)}${payments.gateway} ${payments.api.toUpperCase()}, ${count(payments.registered)} payments registered, decline rate ${payments.declineRate}`,
     `${label('payments', style)}paid ${style.green(count(payments.paid))}   declined ${declined}   failed ${count(payments.failed)}${cancelled}${ready}`,

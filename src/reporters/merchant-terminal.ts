@@ -14,7 +14,7 @@ export interface MerchantStartedLine {
   type: 'started';
   url: string;
   confirmUrl: string;
-  ordersUrl: string;
+  orderUrl: string;
   stockUrl: string;
   resetUrl: string;
   webhookUrl: string;
@@ -59,7 +59,7 @@ export function startedLine(merchant: RunningMerchant, settings: MerchantSetting
     type: 'started',
     url: merchant.url,
     confirmUrl: merchant.confirmUrl,
-    ordersUrl: merchant.ordersUrl,
+    orderUrl: merchant.orderUrl,
     stockUrl: merchant.stockUrl,
     resetUrl: merchant.resetUrl,
     webhookUrl: merchant.webhookUrl,
@@ -83,7 +83,7 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
     : colour.yellow(`${line.flaw}: ${(manual ? MANUAL_CONFIRM_FLAW_DESCRIPTIONS[line.flaw] : undefined) ?? FLAW_DESCRIPTIONS[line.flaw]}`);
   const orders = line.openOrders
     ? `any new merchant_uid is an order of 1 unit at ${line.price}`
-    : `created with POST ${line.ordersUrl} {merchant_uid, amount, quantity}`;
+    : `created with POST ${line.orderUrl} {merchant_uid, amount, quantity}`;
   const hold = line.holdMs === null
     ? 'none: a reservation lasts until a failed/cancelled webhook'
     : line.verify === null
@@ -108,7 +108,7 @@ export function formatStarted(line: MerchantStartedLine, colour: ChalkInstance):
     ['admin', admin],
     ['', ''],
     [manual ? 'complete' : 'confirm', line.confirmUrl],
-    ['orders', line.ordersUrl],
+    ['orders', line.orderUrl],
     ['stock', line.stockUrl],
     ['reset', line.resetUrl],
     ['webhook', line.webhookUrl],

@@ -68,7 +68,12 @@ export function scenarioCheckOptions(
   if (target.dialect !== undefined) options.dialect = target.dialect;
   if (target.secretEnv !== undefined && readSecret) options.secret = webhookSecretFromEnv(env, target.secretEnv, `${file}: /target/secretEnv`);
   if (target.timeout !== undefined) options.timeoutMs = parseDuration(target.timeout, `${file}: /target/timeout`);
-  if (scenario.hooks !== undefined) options.hooks = { ...scenario.hooks };
+  // A scenario file keeps its short names under hooks: (order, reset, stock, webhook); the options spell them out.
+  const { order, reset, stock, webhook } = scenario.hooks ?? {};
+  if (order !== undefined) options.orderUrl = order;
+  if (reset !== undefined) options.resetUrl = reset;
+  if (stock !== undefined) options.stockUrl = stock;
+  if (webhook !== undefined) options.webhookUrl = webhook;
   options.product = { ...product, priceKnown: product.price !== undefined };
   if (budgets.p99 !== undefined) options.p99BudgetMs = parseDuration(budgets.p99, `${file}: /budgets/p99`);
   if (budgets.release !== undefined) options.releaseBudgetMs = parseDuration(budgets.release, `${file}: /budgets/release`);

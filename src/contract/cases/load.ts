@@ -196,7 +196,7 @@ export const firstComeBurst: ContractCase = {
           stockUrl: setup.hooks.stock,
           hookHeaders: setup.hookHeaders,
           ...(setup.gateway
-            ? { gateway: setup.gateway.url, noticeUrl: setup.gateway.noticeUrl ?? undefined, settleMs: setup.gateway.settleMs }
+            ? { gateway: setup.gateway.url, webhookUrl: setup.gateway.noticeUrl ?? undefined, settleMs: setup.gateway.settleMs }
             : {}),
         },
         { signal: context.signal },

@@ -310,7 +310,7 @@ export const burstConfirmsStock: ContractCase = {
           stockUrl: setup.hooks.stock,
           hookHeaders: setup.hookHeaders,
           gateway: gateway.plan.url,
-          noticeUrl: gateway.plan.noticeUrl ?? undefined,
+          webhookUrl: gateway.plan.noticeUrl ?? undefined,
           settleMs: gateway.plan.settleMs,
         },
         { signal: context.signal },

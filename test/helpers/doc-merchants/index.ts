@@ -51,8 +51,8 @@ export interface DocMerchant {
   kind: DocMerchantKind;
   url: string;
   confirmUrl: string;
-  noticeUrl: string;
-  ordersUrl: string;
+  webhookUrl: string;
+  orderUrl: string;
   resetUrl: string;
   stockUrl: string;
   stock(): number;
@@ -98,8 +98,8 @@ export async function startDocMerchant(kind: DocMerchantKind, options: DocMercha
     kind,
     url: server.url,
     confirmUrl: `${server.url}/confirm`,
-    noticeUrl: `${server.url}/webhook`,
-    ordersUrl: `${server.url}/orders`,
+    webhookUrl: `${server.url}/webhook`,
+    orderUrl: `${server.url}/orders`,
     resetUrl: `${server.url}/reset`,
     stockUrl: `${server.url}/stock`,
     stock: () => db.stock,
