@@ -42,7 +42,7 @@ async function watch(options: BurstOptions, terminal: FakeTerminal): Promise<voi
 test('on a TTY the orders phase counts up, and the run shows percent done, stock left and answers', async (t) => {
   const merchant = await shop(t, { stock: 25, openOrders: false });
   const terminal = new FakeTerminal(true);
-  await watch({ url: merchant.confirmUrl, buyers: 300, stock: 25, orderUrl: merchant.ordersUrl, resetUrl: merchant.resetUrl, stockUrl: merchant.stockUrl, p99BudgetMs: 10_000 }, terminal);
+  await watch({ url: merchant.confirmUrl, buyers: 300, stock: 25, orderUrl: merchant.orderUrl, resetUrl: merchant.resetUrl, stockUrl: merchant.stockUrl, p99BudgetMs: 10_000 }, terminal);
   const lines = terminal.lines;
   const orders = lines.filter((line) => line.startsWith('orders '));
   assert.ok(orders.length >= 1, lines.join('\n'));
