@@ -14,7 +14,7 @@ import { assertChartsDrew, browser, openPage } from './helpers/html-page.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = join(REPO, 'test-artifacts');
-/** The README's screenshot; rewritten only on request, so a test run does not dirty the work tree. */
+/** The README's screenshot; rewritten only on request (`npm run screenshot`), so a test run does not dirty the work tree. */
 const README_SCREENSHOT = join(REPO, 'docs', 'images', 'html-report.png');
 /** A page for a million buyers holds buckets, not buyers: it must stay this small whatever the run. */
 const MAX_PAGE_BYTES = 400 * 1024;
@@ -98,6 +98,8 @@ test('a racy merchant\'s sale, drawn: burst --html, report from --json and from 
   assert.ok(burstPage.text.includes(report.verdict.problems[0]!.examples[0]!), 'the problem\'s examples are on the page');
   assert.ok((await stat(screenshot)).size > 20_000, 'a screenshot was taken');
   if (process.env.CONFIRM_SIM_UPDATE_SCREENSHOT === '1') await writeFile(README_SCREENSHOT, await readFile(screenshot));
+  assert.ok((await readFile(join(REPO, 'README.md'), 'utf8')).includes('](docs/images/html-report.png)'), 'README shows the committed screenshot');
+  assert.ok((await stat(README_SCREENSHOT)).size > 20_000, 'the committed screenshot is there');
 
   const fromJson = join(dir, 'again.html');
   const again = await runCli(['report', files.json, '--html', fromJson]);
