@@ -37,7 +37,7 @@ export function formatLatencyHistogram(report: BurstReport, style: ChalkInstance
 }
 
 /** A gateway run's money side: what the PG did after the merchant's answers, and the webhooks that followed. */
-function formatPayments(payments: NonNullable<BurstReport['payments']>, style: ChalkInstance): string[] {
+function formatPayments(payments: NonNullable<BurstReport['payments']>, style: ChalkInstance, manualConfirm: boolean): string[] {
   const declined = payments.declined > 0 ? style.yellow(count(payments.declined)) : '0';
   const ready = payments.ready > 0 ? `   still ready ${style.yellow(count(payments.ready))}` : '';
   const cancelled = payments.cancelled > 0 ? `   cancelled ${count(payments.cancelled)}` : '';
@@ -49,11 +49,12 @@ function formatPayments(payments: NonNullable<BurstReport['payments']>, style: C
       ? 'stock did not balance'
       : settle.restoredAfterMs === 0
         ? 'stock balanced at once'
-        : `declined stock back after ${formatMs(settle.restoredAfterMs)}`;
+        : `${manualConfirm ? 'stock balanced' : 'declined stock back'} after ${formatMs(settle.restoredAfterMs)}`;
   const where = payments.noticeUrl === null ? style.dim(' (no --webhook-url: none sent)') : style.dim(` to ${payments.noticeUrl}`);
   return [
     `${label('gateway', style)}${payments.gateway} ${payments.api.toUpperCase()}, ${count(payments.registered)} payments registered, decline rate ${payments.declineRate}`,
-    `${label('payments', style)}paid ${style.green(count(payments.paid))}   declined ${declined}   failed ${count(payments.failed)}${cancelled}${ready}`,
+    // In manual confirm a payment stays ready until the merchant confirms it: the statuses line says it better.
+    ...(manualConfirm ? [] : [`${label('payments', style)}paid ${style.green(count(payments.paid))}   declined ${declined}   failed ${count(payments.failed)}${cancelled}${ready}`]),
     `${label('webhooks', style)}sent ${count(webhooks.sent)}   retried ${count(webhooks.retried)}   not answered ${unanswered}${pending}${where}`,
     `${label('settle', style)}waited ${formatMs(settle.waitedMs)} of ${formatMs(settle.budgetMs)}, ${restored}`,
   ];
@@ -147,7 +148,7 @@ export function formatBurstSummary(report: BurstReport, style: ChalkInstance): s
   const stockLine = probe
     ? `${count(probe.before)} → ${count(probe.after)} (fell by ${count(probe.before - probe.after)} for ${soldFor})`
     : `${count(report.stock.stock)} ${style.dim('(no --stock-url, so stock was not probed)')}`;
-  if (payments) lines.push(...formatPayments(payments, style));
+  if (payments) lines.push(...formatPayments(payments, style, manualConfirm !== null));
   if (manualConfirm) lines.push(...formatManualConfirm(manualConfirm, report.stock.stock, style));
   lines.push(`${label('stock', style)}${stockLine}`);
   if (report.fairness) lines.push(`${label('fairness', style)}${count(report.fairness.inversions)} inversions (window ${formatMs(report.fairness.windowMs)})`);
