@@ -75,7 +75,9 @@ test('check --flow manual-confirm: the correct sample merchant keeps cases 15-20
     url: shop.confirmUrl,
     flow: 'manual-confirm',
     gateway: gateway.url,
-    hooks: { order: shop.ordersUrl, reset: shop.resetUrl, stock: shop.stockUrl },
+    orderUrl: shop.orderUrl,
+    resetUrl: shop.resetUrl,
+    stockUrl: shop.stockUrl,
     settleMs: 300,
   });
   assert.deepEqual(

@@ -107,7 +107,7 @@ async function runCompletionFire(url: string, flags: FireFlags, context: CliCont
       paymentId: flags.merchantUid,
       amount: flags.amount === undefined ? undefined : parseAmount(flags.amount),
       outcome: flags.decline ? 'decline' : 'approve',
-      noticeUrl: flags.webhookUrl,
+      webhookUrl: flags.webhookUrl,
       settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
       timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
       headers: parseHeaders(flags.header ?? []),

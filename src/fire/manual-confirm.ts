@@ -29,7 +29,8 @@ export interface CompletionFireOptions {
   amount?: number | undefined;
   /** What the PG does when the merchant confirms; default approve. */
   outcome?: 'approve' | 'decline' | undefined;
-  noticeUrl?: string | undefined;
+  /** Where the gateway sends the payment's webhooks (the merchant's notice URL). */
+  webhookUrl?: string | undefined;
   /** How long to wait after the answer for the payment to settle (a cancel after a "no", webhooks); default 2 s. */
   settleMs?: number | undefined;
   timeoutMs?: number | undefined;
@@ -112,7 +113,7 @@ export async function fireCompletion(options: CompletionFireOptions): Promise<Co
           run,
           api: 'v2',
           flow: 'manual-confirm',
-          ...(options.noticeUrl === undefined ? {} : { noticeUrl: options.noticeUrl }),
+          ...(options.webhookUrl === undefined ? {} : { noticeUrl: options.webhookUrl }),
           payments: [{ orderId: paymentId, amount, outcome: options.outcome ?? 'approve' }],
         },
         options.signal,
