@@ -212,6 +212,11 @@ class MerchantApp {
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
+    if (!URL.canParse(url, 'http://merchant.invalid')) {
+      // `http://[/x` or `//[`: garbage a client can send as the request target, answered, never thrown.
+      sendJson(res, 400, { error: 'the request target is not a URL path; send e.g. POST /confirm' }, { connection: 'close' });
+      return;
+    }
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     const routes = this.routes.get(path);
