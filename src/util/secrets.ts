@@ -83,10 +83,6 @@ export class SecretMask {
     return this;
   }
 
-  get size(): number {
-    return this.#secrets.length;
-  }
-
   /** The text with every known secret and every URL credential masked. */
   text(text: string): string {
     let masked = text;
@@ -113,15 +109,14 @@ export class SecretMask {
 
 /**
  * How a refusal names a malformed "Name: value" header without echoing its value: a header is how tokens
- * travel, and one typo (a missing colon) must not print the Bearer token. What stands before the first ":",
- * "=" or space is shown as the name when it looks like one; the rest is ****.
+ * travel, and one typo (a missing colon) must not print the Bearer token. A name is shown only when a ":" or
+ * "=" follows it (a bare word may be the token itself); the rest is ****.
  */
 export function describeBadHeader(text: string): string {
-  const match = /^\s*([^:=\s]*)\s*([:=]?)/.exec(text)!;
-  const [, name = '', separator = ''] = match;
-  if (!/^[\x21-\x7e]{1,64}$/.test(name) || (isSensitiveHeader(name) && separator === '')) return 'a header (not shown: it may hold a credential)';
-  const rest = text.slice(match[0].length).trim();
-  return `"${name}${separator === ':' ? ': ' : separator}${rest === '' ? '' : MASK}"`;
+  const match = /^\s*([\x21-\x39\x3b\x3c\x3e-\x7e]{1,64})\s*([:=])/.exec(text);
+  if (match === null) return 'a header (not shown: it may hold a credential)';
+  const [whole, name, separator] = match;
+  return `"${name}${separator === ':' ? ': ' : separator}${text.slice(whole.length).trim() === '' ? '' : MASK}"`;
 }
 
 /**
