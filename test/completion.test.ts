@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CompletionTemplate,
+  completionRefusalDetail,
   DEFAULT_COMPLETION_TEMPLATE,
   DEFAULT_SUCCESS_STATUSES,
   TokenTable,
@@ -44,6 +45,14 @@ test('an unknown placeholder or a template that is not JSON is a usage error say
   assert.throws(() => new CompletionTemplate("{'id':'{paymentId}'}"), UsageError);
   assert.throws(() => new CompletionTemplate('paymentId={paymentId}&token={paymentToken}'), UsageError);
   assert.throws(() => new CompletionTemplate(''), UsageError);
+});
+
+test('a completion endpoint\'s reason for a no is read from errorMessage, reason or message', () => {
+  assert.equal(completionRefusalDetail('{"errorMessage":"sold out","reason":"x"}'), 'sold out');
+  assert.equal(completionRefusalDetail('{"status":"failed","reason":"sold out"}'), 'sold out');
+  assert.equal(completionRefusalDetail('{"message":"no stock"}'), 'no stock');
+  assert.equal(completionRefusalDetail('{"status":"sold-out"}'), null);
+  assert.equal(completionRefusalDetail('sold out'), null);
 });
 
 test('success statuses: any 2xx by default, or lists, ranges and classes', () => {

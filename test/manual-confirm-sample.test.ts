@@ -50,6 +50,10 @@ test('the correct sample merchant passes a manual-confirm burst twenty times in 
     const mc = report.manualConfirm!;
     assert.equal(mc.chargedRefused + mc.toldPaidUnconfirmed + mc.doubleConfirm, 0, `round ${round}`);
     assert.ok(mc.confirmed <= 20, `round ${round}`);
+    // Its own API's reason for a "no", read from the body; no gateway fail reason in manual confirm.
+    const soldOut = report.refusalReasons.find((reason) => reason.status === 409);
+    assert.equal(soldOut?.detail, 'sold out', `round ${round}`);
+    assert.equal(soldOut?.failReason, null);
   }
 });
 

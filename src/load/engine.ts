@@ -6,7 +6,7 @@ import type { BurstPlan } from './options.js';
 import type { ArrivalSchedule, SliceSpec } from './schedule.js';
 import { arrivalPosition, arrivalSchedule, intendedOffsetMs, totalRequests } from './schedule.js';
 import { CompletionRequestBuilder, ConfirmRequestBuilder, type RequestBuilder } from './requests.js';
-import type { TokenTableData } from '../protocol/completion.js';
+import { completionRefusalDetail, type TokenTableData } from '../protocol/completion.js';
 import { isSuccessStatus } from '../protocol/flows.js';
 import { Flag, Outcome, OutcomeStore, noAnswerKindCode } from './outcomes.js';
 import type { OutcomeCode } from './outcomes.js';
@@ -518,7 +518,10 @@ export class SliceEngine {
       this.#onAnswer?.(request, connection.status, undefined);
     } else {
       const body = Buffer.concat(kept).toString('utf8');
-      arrays.detail[request] = this.store.reasonFor(this.#plan.dialect, connection.status, body);
+      arrays.detail[request] =
+        this.#plan.completion === null
+          ? this.store.reasonFor(this.#plan.dialect, connection.status, body)
+          : this.store.reasonFor(this.#plan.dialect, connection.status, body, completionRefusalDetail);
       this.#settle(request, Outcome.Refused);
       this.#onAnswer?.(request, connection.status, body);
     }

@@ -108,11 +108,11 @@ export class OutcomeStore {
   }
 
   /** Files a refusal body under its (status, reason) and returns the id stored for the request. */
-  reasonFor(dialect: Dialect, status: number, body: string): number {
+  reasonFor(dialect: Dialect, status: number, body: string, detailOf: (body: string) => string | null = (text) => refusalDetail(dialect, text)): number {
     const cacheKey = `${status} ${body}`;
     const cached = this.#bodyCache.get(cacheKey);
     if (cached !== undefined) return cached;
-    const given = refusalDetail(dialect, body);
+    const given = detailOf(body);
     const detail = given === null ? null : reasonPattern(given);
     const key = `${status} ${detail ?? ''}`;
     let id = this.#reasonIds.get(key);

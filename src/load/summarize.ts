@@ -373,8 +373,9 @@ export function summarizeRun(facts: RunFacts): BurstReport {
   store.reasons.forEach((reason, id) => {
     const count = reasonCounts[id]!;
     if (count === 0) return;
+    // In manual confirm no gateway records a fail reason: the merchant's answer goes to its own front end.
     const failReason =
-      id === OVERFLOW_REASON ? null : decide(plan.dialect, { kind: 'http', status: reason.status, body: reason.body }).failReason;
+      id === OVERFLOW_REASON || plan.completion !== null ? null : decide(plan.dialect, { kind: 'http', status: reason.status, body: reason.body }).failReason;
     refusalReasons.push({ status: reason.status, detail: reason.detail, failReason, count, examples: reasonExamples[id]! });
   });
   refusalReasons.sort((a, b) => b.count - a.count);

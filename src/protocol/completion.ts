@@ -1,4 +1,5 @@
 import { UsageError } from '../util/errors.js';
+import { readBodyField } from './decision.js';
 
 /**
  * Manual confirm's request: what a buyer's front end posts to the merchant's own completion endpoint once
@@ -109,6 +110,14 @@ export class CompletionTemplate {
     }
     return body;
   }
+}
+
+/**
+ * Why a completion endpoint said no, from the fields merchants' own APIs use for it (the first present of
+ * errorMessage, reason, message), or null. It is the merchant's API, so no one field is the rule.
+ */
+export function completionRefusalDetail(body: string): string | null {
+  return readBodyField(body, 'errorMessage') ?? readBodyField(body, 'reason') ?? readBodyField(body, 'message');
 }
 
 /** The longest token the table keeps: one length byte per entry. */
