@@ -93,3 +93,52 @@ export function addAlias(command: Command, aliasFlags: string, targetLong: strin
   });
   return command;
 }
+
+/**
+ * The flag for each library option a UsageError may name. One table for every command, since a flag means
+ * the same on all of them; test/cli-flags.test.ts checks that each flag is a command's.
+ */
+export const OPTION_FLAGS: Readonly<Record<string, string>> = {
+  buyers: '--buyers',
+  stock: '--stock',
+  amount: '--amount',
+  price: '--amount',
+  dialect: '--dialect',
+  merchantUid: '--merchant-uid',
+  runId: '--run-id',
+  headers: '--header',
+  timeoutMs: '--timeout',
+  strandedWaitMs: '--stranded-wait',
+  rampMs: '--ramp',
+  ratePerSec: '--rate',
+  connections: '--connections',
+  duplicates: '--duplicates',
+  orderUrl: '--order-url',
+  resetUrl: '--reset-url',
+  stockUrl: '--stock-url',
+  webhookUrl: '--webhook-url',
+  hookHeaders: '--hook-header',
+  p99BudgetMs: '--p99-budget',
+  maxErrorRate: '--max-error-rate',
+  fairnessWindowMs: '--fairness-window',
+  workers: '--workers',
+  shard: '--shard',
+  startAt: '--start-at',
+  gateway: '--gateway',
+  declineRate: '--decline-rate',
+  settleMs: '--settle',
+  holdMs: '--hold',
+  maxOrders: '--max-orders',
+  verify: '--verify',
+  flaw: '--flaw',
+  port: '--port',
+  host: '--host',
+};
+
+/**
+ * A library UsageError as the CLI says it. The library quotes the options it names in backticks, the way
+ * its callers wrote them (`timeoutMs`); the CLI says each one's flag instead (--timeout).
+ */
+export function usageMessageForCli(message: string): string {
+  return message.replace(/`([\w.]+)`/g, (quoted, name: string) => OPTION_FLAGS[name] ?? quoted);
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError, ExitCode } from './util/errors.js';
 import { maskUrlsInText } from './util/url.js';
-import type { CliContext, RegisterCommand } from './cli-context.js';
+import { usageMessageForCli, type CliContext, type RegisterCommand } from './cli-context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFire } from './commands/fire.js';
 import { registerBurst } from './commands/burst.js';
@@ -27,6 +27,23 @@ const COMMANDS: RegisterCommand[] = [
   registerMerchant,
   registerGateway,
 ];
+
+/** Every command with its options, ready to parse; exported so a test can walk all commands' flags and help. */
+export function createProgram(context: CliContext): Command {
+  const program = new Command();
+  program
+    .name('confirm-sim')
+    .description('Test harness and simulator for the iamport / PortOne Confirm Process')
+    .version(VERSION)
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of COMMANDS) register(program, context);
+  return program;
+}
 
 export interface MainOptions {
   stdout?: CliContext['stdout'];
@@ -75,18 +92,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     signal,
   };
 
-  const program = new Command();
-  program
-    .name('confirm-sim')
-    .description('Test harness and simulator for the iamport / PortOne Confirm Process')
-    .version(VERSION)
-    .configureOutput({
-      writeOut: (text) => stdout.write(text),
-      writeErr: (text) => stderr.write(text),
-    })
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  for (const register of COMMANDS) register(program, context);
+  const program = createProgram(context);
 
   try {
     await program.parseAsync(argv);
@@ -97,7 +103,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
     if (error instanceof UsageError) {
       // Each refusal masks what it quotes already; this is the net under any URL one forgot to.
-      stderr.write(`confirm-sim: ${maskUrlsInText(error.message)}\n`);
+      stderr.write(`confirm-sim: ${maskUrlsInText(usageMessageForCli(error.message))}\n`);
       return ExitCode.usage;
     }
     throw error;

@@ -76,7 +76,7 @@ test('a stock probe that never ends stops burst with one line; check\'s hooks th
   const merchant = await startFixedAnswer(t, 'HTTP/1.1 409 Conflict\r\nContent-Length: 0\r\n\r\n');
   await assert.rejects(
     runBurst({ url: merchant.url, buyers: 5, stockUrl: endless.url }),
-    (error: Error) => error instanceof UsageError && /--stock-url: GET .* failed \(body-too-large: the body went past 1 MiB/.test(error.message),
+    (error: Error) => error instanceof UsageError && /`stockUrl`: GET .* failed \(body-too-large: the body went past 1 MiB/.test(error.message),
   );
   const hooks = new MerchantHooks({ stock: endless.url }, {}, 10_000, new AbortController().signal);
   await assert.rejects(hooks.readStock(), (error: Error) => error instanceof HookError && /body-too-large/.test(error.message));

@@ -367,27 +367,28 @@ test('the ledger has one line per request with what the gateway saw', async (t) 
   assert.ok(lines.every((line) => line.sentMs !== null && line.latencyMs !== null));
 });
 
-test('options are validated with one line naming the flag', () => {
+test('options are validated with one line naming the option as the caller wrote it', () => {
   const base = { url: 'http://127.0.0.1:3000/confirm', buyers: 10, stock: 1 };
   const cases: Array<[Partial<BurstOptions>, RegExp]> = [
     [{ url: 'http://example.com/confirm' }, /only sent to this machine/],
     [{ url: 'https://127.0.0.1/confirm' }, /plain HTTP/],
-    [{ buyers: 0 }, /--buyers/],
-    [{ stock: undefined }, /--stock/],
-    [{ rampMs: 1000, ratePerSec: 10 }, /pick one/],
-    [{ duplicates: 1.5 }, /--duplicates/],
+    [{ buyers: 0 }, /^`buyers`: 0 is not a whole number/],
+    [{ stock: undefined }, /^`stock`: say how many items are on sale, or give `stockUrl`/],
+    [{ rampMs: 1000, ratePerSec: 10 }, /^`rampMs` and `ratePerSec` both set an arrival pattern; pick one/],
+    [{ duplicates: 1.5 }, /^`duplicates`: 1.5/],
     [{ merchantUid: 'no-number' }, /has no \{n\}/],
     [{ merchantUid: `${'x'.repeat(39)}{n}` }, /40/],
-    [{ shard: { index: 2, count: 2 } }, /--shard/],
-    [{ startAt: 1_700_000_000 }, /--start-at/],
-    [{ headers: { Host: 'x' } }, /set by confirm-sim/],
-    [{ orderUrl: 'http://10.0.0.1/orders' }, /--order-url/],
+    [{ shard: { index: 2, count: 2 } }, /^`shard`: 2\/2/],
+    [{ startAt: 1_700_000_000 }, /^`startAt`: /],
+    [{ headers: { Host: 'x' } }, /^`headers`: Host is set by confirm-sim/],
+    [{ orderUrl: 'http://10.0.0.1/orders' }, /^`orderUrl`: load is only sent to this machine/],
   ];
   for (const [change, message] of cases) {
     assert.throws(() => resolveBurstPlan({ ...base, ...change }), (error: unknown) => {
       assert.ok(error instanceof UsageError, String(error));
       assert.match(error.message, message);
       assert.ok(!error.message.includes('\n'));
+      assert.ok(!/--[a-z]/.test(error.message), `a library error speaks of options, not flags: ${error.message}`);
       return true;
     });
   }

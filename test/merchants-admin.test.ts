@@ -91,7 +91,7 @@ test("burst and check send the admin token with --hook-header / hookHeaders; wit
     resetUrl: merchant.resetUrl,
     stockUrl: merchant.stockUrl,
   };
-  await assert.rejects(runBurst(burstOptions), /--reset-url: POST .* answered 401/);
+  await assert.rejects(runBurst(burstOptions), /`resetUrl`: POST .* answered 401/);
   const report = await runBurst({ ...burstOptions, hookHeaders: merchant.adminHeaders });
   assert.equal(report.verdict.pass, true, report.verdict.summary);
   assert.equal(merchant.stock(), 0);

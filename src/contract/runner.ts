@@ -93,24 +93,25 @@ function checkHookUrls(options: CheckOptions): MerchantHookUrls {
   const checked: MerchantHookUrls = {};
   for (const [kind, option] of [['order', 'orderUrl'], ['reset', 'resetUrl'], ['stock', 'stockUrl'], ['webhook', 'webhookUrl']] as const) {
     const url = options[option];
-    if (url !== undefined) checked[kind] = parseHttpUrl(url, option).href;
+    if (url !== undefined) checked[kind] = parseHttpUrl(url, `\`${option}\``).href;
   }
   return checked;
 }
 
+/** `what` is the option as the caller wrote it, timeoutMs or load.connections; a refusal quotes it so the CLI can say its flag instead. */
 function positive(value: number, what: string): number {
   if (Number.isFinite(value) && value > 0) return value;
-  throw new UsageError(`${what}: ${value} must be more than 0`);
+  throw new UsageError(`\`${what}\`: ${value} must be more than 0`);
 }
 
 function fraction(value: number, what: string): number {
   if (Number.isFinite(value) && value >= 0 && value <= 1) return value;
-  throw new UsageError(`${what}: ${value} is not a fraction between 0 and 1 (e.g. 0.01 or 1%)`);
+  throw new UsageError(`\`${what}\`: ${value} is not a fraction between 0 and 1 (e.g. 0.01 or 1%)`);
 }
 
 function wholeNumber(value: number, what: string, min: number): number {
   if (Number.isSafeInteger(value) && value >= min) return value;
-  throw new UsageError(`${what}: ${value} is not a whole number of ${min} or more`);
+  throw new UsageError(`\`${what}\`: ${value} is not a whole number of ${min} or more`);
 }
 
 /** Fills the defaults and checks the options once, so each case can trust what it reads. */
@@ -118,8 +119,8 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
   const url = parseHttpUrl(options.url, 'confirm URL').href;
   const product = options.product ?? {};
   const burst = {
-    buyers: wholeNumber(options.burst?.buyers ?? CHECK_DEFAULTS.burst.buyers, 'first-come-burst buyers', 2),
-    stock: wholeNumber(options.burst?.stock ?? CHECK_DEFAULTS.burst.stock, 'first-come-burst stock', 1),
+    buyers: wholeNumber(options.burst?.buyers ?? CHECK_DEFAULTS.burst.buyers, 'burst.buyers', 2),
+    stock: wholeNumber(options.burst?.stock ?? CHECK_DEFAULTS.burst.stock, 'burst.stock', 1),
   };
   const hooks = checkHookUrls(options);
   const flow = options.flow ?? 'confirm-process';
@@ -130,10 +131,10 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
       url: gatewayUrlOf(options.gateway),
       api: isV2(dialect) ? 'v2' : 'v1',
       noticeUrl: hooks.webhook ?? null,
-      settleMs: positive(options.settleMs ?? CHECK_DEFAULTS.settleMs, 'settle'),
+      settleMs: positive(options.settleMs ?? CHECK_DEFAULTS.settleMs, 'settleMs'),
     };
   } else if (options.settleMs !== undefined) {
-    throw new UsageError('--settle needs --gateway <url>: without a gateway nothing follows a confirm');
+    throw new UsageError('`settleMs` needs `gateway` <url>: without a gateway nothing follows a confirm');
   }
   if (burst.buyers <= burst.stock) {
     throw new UsageError(`first-come-burst: ${burst.buyers} buyers for ${burst.stock} in stock cannot oversell; give more buyers than stock`);
@@ -142,24 +143,24 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     url,
     dialect,
     secret: options.secret,
-    timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeout'),
+    timeoutMs: positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs'),
     hooks,
     hookHeaders: Object.fromEntries(
-      Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, 'hook header')),
+      Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, '`hookHeaders`')),
     ),
     product: {
-      price: wholeNumber(product.price ?? CHECK_DEFAULTS.price, 'price', 1),
+      price: wholeNumber(product.price ?? CHECK_DEFAULTS.price, 'product.price', 1),
       priceKnown: product.priceKnown ?? false,
-      quantity: wholeNumber(product.quantity ?? 1, 'quantity', 1),
-      stock: wholeNumber(product.stock ?? CHECK_DEFAULTS.productStock, 'stock', 1),
+      quantity: wholeNumber(product.quantity ?? 1, 'product.quantity', 1),
+      stock: wholeNumber(product.stock ?? CHECK_DEFAULTS.productStock, 'product.stock', 1),
     },
     strict: options.strict ?? false,
-    p99BudgetMs: positive(options.p99BudgetMs ?? CHECK_DEFAULTS.p99BudgetMs, 'p99 budget'),
-    maxErrorRate: fraction(options.maxErrorRate ?? 0, 'max error rate'),
-    releaseBudgetMs: positive(options.releaseBudgetMs ?? CHECK_DEFAULTS.releaseBudgetMs, 'release budget'),
+    p99BudgetMs: positive(options.p99BudgetMs ?? CHECK_DEFAULTS.p99BudgetMs, 'p99BudgetMs'),
+    maxErrorRate: fraction(options.maxErrorRate ?? 0, 'maxErrorRate'),
+    releaseBudgetMs: positive(options.releaseBudgetMs ?? CHECK_DEFAULTS.releaseBudgetMs, 'releaseBudgetMs'),
     load: {
-      connections: wholeNumber(options.load?.connections ?? CHECK_DEFAULTS.load.connections, 'latency-under-load connections', 1),
-      durationMs: positive(options.load?.durationMs ?? CHECK_DEFAULTS.load.durationMs, 'latency-under-load duration'),
+      connections: wholeNumber(options.load?.connections ?? CHECK_DEFAULTS.load.connections, 'load.connections', 1),
+      durationMs: positive(options.load?.durationMs ?? CHECK_DEFAULTS.load.durationMs, 'load.durationMs'),
     },
     burst,
     gateway,

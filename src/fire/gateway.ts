@@ -82,7 +82,7 @@ function lifecycleOf(gateway: string, run: string, timeline: PaymentTimeline, un
 export async function fireThroughGateway(options: GatewayFireOptions): Promise<GatewayFireResult> {
   const dialect = options.dialect ?? 'v1';
   const settleMs = options.settleMs ?? DEFAULT_FIRE_SETTLE_MS;
-  if (!Number.isFinite(settleMs) || settleMs < 0) throw new UsageError(`--settle: ${settleMs} is not a duration; use e.g. 2s`);
+  if (!Number.isFinite(settleMs) || settleMs < 0) throw new UsageError(`\`settleMs\`: ${settleMs} is not a duration in ms; use e.g. 2000`);
   const order: Partial<ConfirmOrder> = {
     ...options.order,
     merchantUid: options.order?.merchantUid ?? newMerchantUid(),

@@ -68,9 +68,9 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 function baseUrlOf(target: GatewayTarget): string {
   const text = typeof target === 'string' ? target : target instanceof URL ? target.href : target.url;
-  const url = parseHttpUrl(text, '--gateway');
+  const url = parseHttpUrl(text, '`gateway`');
   if (url.pathname !== '/' || url.search !== '') {
-    throw new UsageError(`--gateway: give the gateway's base URL (e.g. http://127.0.0.1:4000), without a path`);
+    throw new UsageError(`\`gateway\`: give the gateway's base URL (e.g. http://127.0.0.1:4000), without a path`);
   }
   return url.origin;
 }

@@ -216,7 +216,7 @@ async function runPlan(plan: BurstPlan, events: TypedEmitter<BurstEvents>, hooks
   // Only the first shard resets, so shards starting a little apart never reset each other's sales.
   const resets = plan.resetUrl !== null && (plan.shard === null || plan.shard.index === 0);
   if (resets && plan.stock === null) {
-    throw new UsageError('--reset-url: say what to reset the stock to with --stock N');
+    throw new UsageError('`resetUrl`: say what to reset the stock to with `stock`');
   }
   if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, 'ledgerPath');
   // Set-up listens to the signal too: a probe whose answer never ends must not outlive Ctrl-C. An interrupted

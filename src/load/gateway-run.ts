@@ -42,7 +42,7 @@ export function declinedBySeed(runSeed: number, buyer: number, rate: number): bo
 
 function gatewayFailure(gateway: GatewayPlan, doing: string, error: unknown): UsageError {
   const reason = error instanceof Error ? error.message : String(error);
-  return new UsageError(`--gateway: ${doing} at ${gateway.url} failed (${reason}); check that confirm-sim gateway is running there`);
+  return new UsageError(`\`gateway\`: ${doing} at ${gateway.url} failed (${reason}); check that confirm-sim gateway is running there`);
 }
 
 export interface RegisteredSale {

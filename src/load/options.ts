@@ -191,47 +191,52 @@ export function parseHeader(text: string, flag = '--header'): [string, string] {
   return [name, value];
 }
 
-function optionalLoopbackUrl(value: string | URL | undefined, flag: string): string | null {
+function optionalLoopbackUrl(value: string | URL | undefined, option: string): string | null {
   if (value === undefined) return null;
-  const url = parseHttpUrl(String(value), flag);
-  requireLoopback(url, flag);
+  const url = parseHttpUrl(String(value), `\`${option}\``);
+  requireLoopback(url, `\`${option}\``);
   return url.href;
 }
 
-/** The base URL of a gateway given as a URL or as a running gateway. */
-export function gatewayUrlOf(target: GatewayTarget, flag = '--gateway'): string {
+/** The base URL of a gateway given as a URL or as a running gateway; `option` is what a refusal calls it. */
+export function gatewayUrlOf(target: GatewayTarget, option = 'gateway'): string {
   const text = typeof target === 'string' || target instanceof URL ? String(target) : target.url;
-  const url = parseHttpUrl(text, flag);
-  requireLoopback(url, flag);
+  const what = `\`${option}\``;
+  const url = parseHttpUrl(text, what);
+  requireLoopback(url, what);
   if (url.pathname !== '/' || url.search !== '' || url.username !== '' || url.password !== '') {
-    throw new UsageError(`${flag}: give the gateway's base URL (e.g. http://127.0.0.1:4000), without a path or credentials`);
+    throw new UsageError(`${what}: give the gateway's base URL (e.g. http://127.0.0.1:4000), without a path or credentials`);
   }
   return url.origin;
 }
 
 function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, shard: ShardSpec | null): GatewayPlan | null {
   if (options.gateway === undefined) {
-    for (const [value, flag] of [[options.webhookUrl, '--webhook-url'], [options.declineRate, '--decline-rate'], [options.settleMs, '--settle']] as const) {
-      if (value !== undefined) throw new UsageError(`${flag} needs --gateway <url>: only a gateway sends webhooks, declines charges and settles`);
+    for (const [value, option] of [[options.webhookUrl, 'webhookUrl'], [options.declineRate, 'declineRate'], [options.settleMs, 'settleMs']] as const) {
+      if (value !== undefined) {
+        throw new UsageError(`\`${option}\` needs \`gateway\` <url>: only a gateway sends webhooks, declines charges and settles`);
+      }
     }
     return null;
   }
   if (shard !== null) {
-    throw new UsageError('--gateway with --shard: a shard cannot tell its payments from the whole run\'s yet; run one process (use --workers for more load)');
+    throw new UsageError(
+      "`gateway` with `shard`: a shard cannot tell its payments from the whole run's yet; run one process (use `workers` for more load)",
+    );
   }
   const url = gatewayUrlOf(options.gateway);
   const declineRate = options.declineRate ?? 0;
   if (!Number.isFinite(declineRate) || declineRate < 0 || declineRate > 1) {
-    throw new UsageError(`--decline-rate: ${declineRate} is not a fraction between 0 and 1 (e.g. 0.2 or 20%)`);
+    throw new UsageError(`\`declineRate\`: ${declineRate} is not a fraction between 0 and 1 (e.g. 0.2 or 20%)`);
   }
   const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
   if (!Number.isFinite(settleMs) || settleMs < 0) {
-    throw new UsageError(`--settle: ${settleMs} is not a duration; use e.g. 2s, or 0 to probe at once`);
+    throw new UsageError(`\`settleMs\`: ${settleMs} is not a duration in ms; use e.g. 2000, or 0 to probe at once`);
   }
   return {
     url,
     api: isV2(dialect) ? 'v2' : 'v1',
-    noticeUrl: optionalLoopbackUrl(options.webhookUrl, '--webhook-url'),
+    noticeUrl: optionalLoopbackUrl(options.webhookUrl, 'webhookUrl'),
     declineRate,
     settleMs,
   };
@@ -247,17 +252,17 @@ function seedFromRunId(runId: string): number {
   return hash;
 }
 
-function requireCount(value: number, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function requireCount(value: number, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `between ${min} and ${max}`;
-    throw new UsageError(`${flag}: ${value} is not a whole number ${range}`);
+    throw new UsageError(`\`${option}\`: ${value} is not a whole number ${range}`);
   }
   return value;
 }
 
-function requireDuration(value: number, flag: string, min: number): number {
+function requireDuration(value: number, option: string, min: number): number {
   if (!Number.isFinite(value) || value < min) {
-    throw new UsageError(`${flag}: ${value} ms is too short; give at least ${min} ms (e.g. 5s)`);
+    throw new UsageError(`\`${option}\`: ${value} ms is too short; give at least ${min} ms (e.g. 5s)`);
   }
   return value;
 }
@@ -269,67 +274,67 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     throw new UsageError(`URL: burst sends plain HTTP on loopback; use the merchant's http:// port instead of ${url.href}`);
   }
   requireLoopback(url, 'URL');
-  const buyers = requireCount(options.buyers, '--buyers', 1, MAX_BUYERS);
-  const stockUrl = optionalLoopbackUrl(options.stockUrl, '--stock-url');
-  const stock = options.stock === undefined ? null : requireCount(options.stock, '--stock', 0);
+  const buyers = requireCount(options.buyers, 'buyers', 1, MAX_BUYERS);
+  const stockUrl = optionalLoopbackUrl(options.stockUrl, 'stockUrl');
+  const stock = options.stock === undefined ? null : requireCount(options.stock, 'stock', 0);
   if (stock === null && stockUrl === null) {
-    throw new UsageError('--stock: say how many items are on sale (--stock N), or give --stock-url to read it from the merchant');
+    throw new UsageError('`stock`: say how many items are on sale, or give `stockUrl` to read it from the merchant');
   }
   if (options.rampMs !== undefined && options.ratePerSec !== undefined) {
-    throw new UsageError('--ramp and --rate both set an arrival pattern; pick one');
+    throw new UsageError('`rampMs` and `ratePerSec` both set an arrival pattern; pick one');
   }
-  const rampMs = options.rampMs === undefined ? null : requireDuration(options.rampMs, '--ramp', 1);
+  const rampMs = options.rampMs === undefined ? null : requireDuration(options.rampMs, 'rampMs', 1);
   let ratePerSec: number | null = null;
   if (options.ratePerSec !== undefined) {
     if (!Number.isFinite(options.ratePerSec) || options.ratePerSec <= 0) {
-      throw new UsageError(`--rate: ${options.ratePerSec} is not a positive number of requests per second`);
+      throw new UsageError(`\`ratePerSec\`: ${options.ratePerSec} is not a positive number of requests per second`);
     }
     ratePerSec = options.ratePerSec;
   }
   const mode: ArrivalMode = rampMs !== null ? 'ramp' : ratePerSec !== null ? 'rate' : 'burst';
   const duplicates = options.duplicates ?? 0;
   if (!Number.isFinite(duplicates) || duplicates < 0 || duplicates > 1) {
-    throw new UsageError(`--duplicates: ${duplicates} is not a fraction between 0 and 1`);
+    throw new UsageError(`\`duplicates\`: ${duplicates} is not a fraction between 0 and 1`);
   }
-  const amount = requireCount(options.amount ?? DEFAULT_AMOUNT, '--amount', 0);
+  const amount = requireCount(options.amount ?? DEFAULT_AMOUNT, 'amount', 0);
   const runId = options.runId ?? newRunId();
   if (!/^[A-Za-z0-9_.-]{1,24}$/.test(runId)) {
-    throw new UsageError(`--run-id: "${runId}" must be 1-24 letters, digits, '.', '_' or '-'`);
+    throw new UsageError(`\`runId\`: "${runId}" must be 1-24 letters, digits, '.', '_' or '-'`);
   }
   const template = new MerchantUidTemplate(options.merchantUid ?? DEFAULT_MERCHANT_UID_TEMPLATE, runId, buyers);
-  const timeoutMs = requireDuration(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, '--timeout', 1);
+  const timeoutMs = requireDuration(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs', 1);
   const strandedWaitMs = options.strandedWaitMs ?? DEFAULT_STRANDED_WAIT_MS;
   if (!Number.isFinite(strandedWaitMs) || strandedWaitMs < 0) {
-    throw new UsageError(`--stranded-wait: ${strandedWaitMs} is not a duration; use e.g. 5s, or 0 to close at the timeout`);
+    throw new UsageError(`\`strandedWaitMs\`: ${strandedWaitMs} is not a duration in ms; use e.g. 5000, or 0 to close at the timeout`);
   }
-  const p99BudgetMs = requireDuration(options.p99BudgetMs ?? DEFAULT_P99_BUDGET_MS, '--p99-budget', 1);
+  const p99BudgetMs = requireDuration(options.p99BudgetMs ?? DEFAULT_P99_BUDGET_MS, 'p99BudgetMs', 1);
   const maxErrorRate = options.maxErrorRate ?? 0;
   if (!Number.isFinite(maxErrorRate) || maxErrorRate < 0 || maxErrorRate > 1) {
-    throw new UsageError(`--max-error-rate: ${maxErrorRate} is not a fraction between 0 and 1 (e.g. 0.01 or 1%)`);
+    throw new UsageError(`\`maxErrorRate\`: ${maxErrorRate} is not a fraction between 0 and 1 (e.g. 0.01 or 1%)`);
   }
   const fairnessWindowMs = options.fairnessWindowMs ?? DEFAULT_FAIRNESS_WINDOW_MS;
   if (!Number.isFinite(fairnessWindowMs) || fairnessWindowMs < 0) {
-    throw new UsageError(`--fairness-window: ${fairnessWindowMs} is not a duration; use e.g. 1ms`);
+    throw new UsageError(`\`fairnessWindowMs\`: ${fairnessWindowMs} is not a duration in ms; use e.g. 1`);
   }
-  const connections = options.connections === undefined ? null : requireCount(options.connections, '--connections', 1);
-  const workers = requireCount(options.workers ?? 1, '--workers', 1, MAX_WORKERS);
+  const connections = options.connections === undefined ? null : requireCount(options.connections, 'connections', 1);
+  const workers = requireCount(options.workers ?? 1, 'workers', 1, MAX_WORKERS);
   const shard = options.shard ?? null;
   if (shard !== null) {
     if (!Number.isSafeInteger(shard.count) || shard.count < 1 || !Number.isSafeInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
-      throw new UsageError(`--shard: ${shard.index}/${shard.count} is not a shard i/n with 0 <= i < n`);
+      throw new UsageError(`\`shard\`: ${shard.index}/${shard.count} is not a shard i/n with 0 <= i < n`);
     }
     if (shard.count > buyers) {
-      throw new UsageError(`--shard: ${shard.count} shards for ${buyers} buyers leaves some shards empty; use fewer shards`);
+      throw new UsageError(`\`shard\`: ${shard.count} shards for ${buyers} buyers leaves some shards empty; use fewer shards`);
     }
   }
   const startAt = options.startAt ?? null;
   if (startAt !== null && !(Number.isSafeInteger(startAt) && startAt >= 1e12)) {
-    throw new UsageError(`--start-at: ${startAt} is not a unix time in milliseconds`);
+    throw new UsageError(`\`startAt\`: ${startAt} is not a unix time in milliseconds`);
   }
   if (startAt !== null && startAt > Date.now() + MAX_START_DELAY_MS) {
-    throw new UsageError(`--start-at: ${new Date(startAt).toISOString()} is more than a day ahead; check the unix milliseconds`);
+    throw new UsageError(`\`startAt\`: ${new Date(startAt).toISOString()} is more than a day ahead; check the unix milliseconds`);
   }
-  const headers = Object.entries(options.headers ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`));
+  const headers = Object.entries(options.headers ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, '`headers`'));
   const flow = options.flow ?? DEFAULT_FLOW;
   // A manual-confirm sale is V2's: its dialect only names the webhook version the gateway sends.
   const dialect = options.dialect ?? (flow === 'manual-confirm' ? 'v2-2024-04-25' : 'v1');
@@ -358,11 +363,11 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
     ratePerSec,
     duplicates,
     connections,
-    orderUrl: optionalLoopbackUrl(options.orderUrl, '--order-url'),
-    resetUrl: optionalLoopbackUrl(options.resetUrl, '--reset-url'),
+    orderUrl: optionalLoopbackUrl(options.orderUrl, 'orderUrl'),
+    resetUrl: optionalLoopbackUrl(options.resetUrl, 'resetUrl'),
     stockUrl,
     hookHeaders: Object.fromEntries(
-      Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, '--hook-header')),
+      Object.entries(options.hookHeaders ?? {}).map(([name, value]) => parseHeader(`${name}: ${value}`, '`hookHeaders`')),
     ),
     p99BudgetMs,
     maxErrorRate,

@@ -78,11 +78,11 @@ export class MerchantUidTemplate {
   ) {
     if (!template.includes('{n}')) {
       throw new UsageError(
-        `--merchant-uid: "${template}" has no {n}; every buyer needs its own order id, e.g. 'sale-{n}'`,
+        `\`merchantUid\`: "${template}" has no {n}; every buyer needs its own order id, e.g. 'sale-{n}'`,
       );
     }
     if (template.indexOf('{n}') !== template.lastIndexOf('{n}')) {
-      throw new UsageError(`--merchant-uid: "${template}" has {n} more than once; use it once, e.g. 'sale-{n}'`);
+      throw new UsageError(`\`merchantUid\`: "${template}" has {n} more than once; use it once, e.g. 'sale-{n}'`);
     }
     const resolved = template.replaceAll('{run}', runId);
     const at = resolved.indexOf('{n}');
@@ -91,7 +91,7 @@ export class MerchantUidTemplate {
     const longest = this.render(Math.max(buyers - 1, 0));
     if (longest.length > MERCHANT_UID_MAX_LENGTH) {
       throw new UsageError(
-        `--merchant-uid: "${longest}" is ${longest.length} characters; the gateway allows ${MERCHANT_UID_MAX_LENGTH}, so shorten the template`,
+        `\`merchantUid\`: "${longest}" is ${longest.length} characters; the gateway allows ${MERCHANT_UID_MAX_LENGTH}, so shorten the template`,
       );
     }
   }

@@ -23,12 +23,12 @@ export async function probeStock(url: string, hookHeaders: Record<string, string
     ({ status, text } = await boundedRequest(url, { method: 'GET', headers: hookHeaders, timeoutMs: SETUP_TIMEOUT_MS, signal }));
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw new UsageError(`--stock-url: GET ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
+    throw new UsageError(`\`stockUrl\`: GET ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
   }
   const stock = status === 200 ? parseStockAnswer(text) : null;
   if (stock === null) {
     throw new UsageError(
-      `--stock-url: GET ${url} answered ${status} ${JSON.stringify(text.slice(0, 80))}; it must answer 200 with ${STOCK_ANSWER_FORM}`,
+      `\`stockUrl\`: GET ${url} answered ${status} ${JSON.stringify(text.slice(0, 80))}; it must answer 200 with ${STOCK_ANSWER_FORM}`,
     );
   }
   return stock;
@@ -46,10 +46,10 @@ export async function resetStock(url: string, stock: number, hookHeaders: Record
     }));
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw new UsageError(`--reset-url: POST ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
+    throw new UsageError(`\`resetUrl\`: POST ${url} failed (${describe(error)}); check that the merchant is up and the URL is right`);
   }
   if (status < 200 || status >= 300) {
-    throw new UsageError(`--reset-url: POST ${url} {"stock": ${stock}} answered ${status}; it must accept the reset with a 2xx`);
+    throw new UsageError(`\`resetUrl\`: POST ${url} {"stock": ${stock}} answered ${status}; it must accept the reset with a 2xx`);
   }
 }
 
@@ -88,10 +88,10 @@ export async function createOrders(
       }));
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw new UsageError(`--order-url: POST ${url} for ${uid} failed (${describe(error)}); check that the merchant is up and the URL is right`);
+      throw new UsageError(`\`orderUrl\`: POST ${url} for ${uid} failed (${describe(error)}); check that the merchant is up and the URL is right`);
     }
     if (status < 200 || status >= 300) {
-      throw new UsageError(`--order-url: POST ${url} for ${uid} answered ${status}; order creation must answer 2xx`);
+      throw new UsageError(`\`orderUrl\`: POST ${url} for ${uid} answered ${status}; order creation must answer 2xx`);
     }
     onCreated?.(++created);
   };
@@ -102,7 +102,7 @@ export async function createOrders(
         await createOne(slice.offset + slice.stride * local);
       } catch (error) {
         if (signal?.aborted) return;
-        failure ??= error instanceof UsageError ? error : new UsageError(`--order-url: ${describe(error)}`);
+        failure ??= error instanceof UsageError ? error : new UsageError(`\`orderUrl\`: ${describe(error)}`);
       }
     }
   };

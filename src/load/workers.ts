@@ -136,7 +136,7 @@ function gather(
 ): { store: OutcomeStore; measurements: SliceMeasurements } {
   const lost = replies.find((reply) => reply.gatewayError !== null);
   if (lost) {
-    throw new UsageError(`--gateway: a load thread could not hand its answers to the gateway at ${plan.gateway?.url ?? '?'} (${lost.gatewayError}); check that confirm-sim gateway is running there`);
+    throw new UsageError(`\`gateway\`: a load thread could not hand its answers to the gateway at ${plan.gateway?.url ?? '?'} (${lost.gatewayError}); check that confirm-sim gateway is running there`);
   }
   const store = new OutcomeStore(slice, plan.duplicates);
   const target = store.arrays;

@@ -601,9 +601,9 @@ async function readJsonObject(req: IncomingMessage, emptyIsObject: boolean): Pro
  */
 export async function startMerchant(options: MerchantOptions = {}): Promise<RunningMerchant> {
   const host = options.host ?? '127.0.0.1';
-  const port = requireWholeNumber(options.port ?? 0, 'port', 0, 65_535);
-  const stock = requireWholeNumber(options.stock ?? DEFAULT_STOCK, 'stock', 0);
-  const price = requireWholeNumber(options.price ?? DEFAULT_PRICE, 'price', 0);
+  const port = requireWholeNumber(options.port ?? 0, '`port`', 0, 65_535);
+  const stock = requireWholeNumber(options.stock ?? DEFAULT_STOCK, '`stock`', 0);
+  const price = requireWholeNumber(options.price ?? DEFAULT_PRICE, '`price`', 0);
   const flaw = options.flaw === undefined ? undefined : parseFlaw(options.flaw);
   const flow: Flow = options.flow ?? 'confirm-process';
   if (flow !== 'confirm-process' && flow !== 'manual-confirm') {
@@ -623,20 +623,20 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
     throw new UsageError('--verify rest is for the Confirm Process; a manual-confirm merchant learns each payment\'s fate from its own confirm call');
   }
   const verify = options.verify ?? null;
-  if (verify !== null && verify !== 'rest') throw new UsageError(`verify: "${String(verify)}" is not a way to verify; use 'rest'`);
+  if (verify !== null && verify !== 'rest') throw new UsageError(`\`verify\`: "${String(verify)}" is not a way to verify; use 'rest'`);
   if (verify !== null && options.gateway === undefined) {
-    throw new UsageError('verify rest looks payments up at the gateway: give its URL (--gateway http://127.0.0.1:4000)');
+    throw new UsageError('`verify` rest looks payments up at the gateway: give its URL (`gateway` http://127.0.0.1:4000)');
   }
   if (flaw !== undefined && REST_FLAWS.includes(flaw) && verify === null) {
-    throw new UsageError(`--flaw ${flaw} is a merchant that looks payments up, badly: give --verify rest --gateway <url>`);
+    throw new UsageError(`\`flaw\` ${flaw} is a merchant that looks payments up, badly: give \`verify\` rest and \`gateway\` <url>`);
   }
-  const gatewayUrl = options.gateway === undefined ? null : parseHttpUrl(options.gateway.url, '--gateway').href.replace(/\/$/, '');
+  const gatewayUrl = options.gateway === undefined ? null : parseHttpUrl(options.gateway.url, '`gateway`').href.replace(/\/$/, '');
   const holdMs = options.holdMs === undefined
     ? (verify === null ? undefined : DEFAULT_VERIFY_HOLD_MS)
-    : requireMilliseconds(options.holdMs, 'holdMs');
-  const dbLatencyMs = requireMilliseconds(options.dbLatencyMs ?? DEFAULT_DB_LATENCY_MS, 'dbLatencyMs');
-  const slowDelayMs = requireMilliseconds(options.slowDelayMs ?? DEFAULT_SLOW_DELAY_MS, 'slowDelayMs');
-  const maxOrders = requireWholeNumber(options.maxOrders ?? DEFAULT_MAX_ORDERS, 'maxOrders', 1);
+    : requireMilliseconds(options.holdMs, '`holdMs`');
+  const dbLatencyMs = requireMilliseconds(options.dbLatencyMs ?? DEFAULT_DB_LATENCY_MS, '`dbLatencyMs`');
+  const slowDelayMs = requireMilliseconds(options.slowDelayMs ?? DEFAULT_SLOW_DELAY_MS, '`slowDelayMs`');
+  const maxOrders = requireWholeNumber(options.maxOrders ?? DEFAULT_MAX_ORDERS, '`maxOrders`', 1);
   const adminToken = options.adminToken === undefined ? null : checkAdminToken(options.adminToken);
   const verifier = verify === null || gatewayUrl === null ? undefined : new PaymentVerifier({ ...options.gateway, url: gatewayUrl });
   // In manual confirm the shop's own flaws stay out of the way, except forgetting to give stock back.

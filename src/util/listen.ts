@@ -6,13 +6,13 @@ function listenError(error: unknown, host: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'EADDRINUSE':
-      return new UsageError(`port ${port} on ${host} is already in use; pass another --port (0 picks a free one)`);
+      return new UsageError(`port ${port} on ${host} is already in use; pass another \`port\` (0 picks a free one)`);
     case 'EACCES':
-      return new UsageError(`port ${port} needs root; pass a --port above 1023`);
+      return new UsageError(`port ${port} needs root; pass a \`port\` above 1023`);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new UsageError(`--host ${host} is not an address of this machine; use 127.0.0.1 (the default)`);
+      return new UsageError(`\`host\` ${host} is not an address of this machine; use 127.0.0.1 (the default)`);
     default:
       return error;
   }
