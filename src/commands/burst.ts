@@ -174,7 +174,7 @@ export const registerBurst: RegisterCommand = (program, context) => {
     .option('--merchant-uid <template>', 'order id template; {n} = buyer number, {run} = run id', DEFAULT_MERCHANT_UID_TEMPLATE)
     .option('--run-id <id>', 'names the run in order ids and reports; give all shards the same one')
     .option('--secret <whsec>', 'sign every confirm (Standard Webhooks), as V2 does')
-    .option('--secret-env <VAR>', 'read the signing secret from this environment variable')
+    .option('--secret-env <name>', 'read the signing secret from this environment variable')
     .option('-H, --header <name: value>', 'extra request header (repeatable)', collect)
     .option('-t, --timeout <duration>', "the gateway's confirm timeout; a later answer fails the payment", `${DEFAULT_TIMEOUT_MS / 1000}s`)
     .option('--stranded-wait <duration>', 'keep a timed-out request open this long to catch a late 200 (0 = close at the timeout)', '5s')

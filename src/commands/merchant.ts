@@ -148,7 +148,7 @@ export const registerMerchant: RegisterCommand = (program, context) => {
     .description('run a sample merchant (confirm endpoint with stock) to try confirm-sim on; correct, or with one --flaw')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '3000')
-    .option('-s, --stock <units>', 'units in stock at start and after POST /reset', '100')
+    .option('-s, --stock <n>', 'units in stock at start and after POST /reset', '100')
     .option('--amount <krw>', 'amount of an --open-orders order (alias: --price)', '1000')
     .option('--flaw <flaw>', `run with one realistic bug: ${FLAWS.join(', ')}`)
     .option('--open-orders', 'take any new merchant_uid as an order of 1 unit at --amount (no POST /orders needed)')
