@@ -83,7 +83,7 @@ export function formatFireLifecycle(lifecycle: FireLifecycle, style: ChalkInstan
   const reason = lifecycle.failReason === null ? '' : style.dim(` (${printable(lifecycle.failReason)})`);
   lines.push(`  charge   ${charge}${reason}`);
   if (lifecycle.webhooks.length === 0) {
-    lines.push(`  webhook  ${style.dim(lifecycle.charge === 'approved' ? 'none (no --notice-url)' : 'none due')}`);
+    lines.push(`  webhook  ${style.dim(lifecycle.charge === 'approved' ? 'none (no --webhook-url)' : 'none due')}`);
   }
   lines.push(...webhookLines(lifecycle.webhooks, style));
   if (lifecycle.unsettled) lines.push(style.yellow('  still in progress when fire stopped waiting (raise --settle to see the rest)'));
