@@ -11,6 +11,8 @@ export function readReadme(): string[] {
 /** A fenced code block: its info string (`js`, `sh`, or empty) and its lines, with README line numbers (1-based). */
 export interface CodeBlock {
   info: string;
+  /** The \`## \` heading the block is under. */
+  section: string;
   /** The README line of the block's first content line. */
   line: number;
   lines: string[];
@@ -19,10 +21,12 @@ export interface CodeBlock {
 export function codeBlocks(readme: string[]): CodeBlock[] {
   const blocks: CodeBlock[] = [];
   let open: CodeBlock | null = null;
+  let section = '';
   readme.forEach((text, index) => {
     const fence = /^\s*```(.*)$/.exec(text);
+    if (open === null && text.startsWith('## ')) section = text.slice(3).trim();
     if (fence !== null) {
-      if (open === null) open = { info: fence[1]!.trim(), line: index + 2, lines: [] };
+      if (open === null) open = { info: fence[1]!.trim(), section, line: index + 2, lines: [] };
       else {
         blocks.push(open);
         open = null;
@@ -39,6 +43,7 @@ export function codeBlocks(readme: string[]): CodeBlock[] {
 export interface ShellExample {
   /** README line of the `$`. */
   line: number;
+  section: string;
   command: string;
   expected: { line: number; text: string }[];
   /** Null for a backgrounded command (`&`), whose exit nobody waits for. */
@@ -63,7 +68,7 @@ export function shellExamples(readme: string[]): ShellExample[] {
       }
       if (text.startsWith('$ ')) {
         const command = text.slice(2);
-        current = { line, command, expected: [], exit: isBackgrounded(command) ? null : 0 };
+        current = { line, section: block.section, command, expected: [], exit: isBackgrounded(command) ? null : 0 };
         examples.push(current);
         continues = command.endsWith('\\');
         return;
