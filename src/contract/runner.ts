@@ -9,7 +9,7 @@ import { maskUrl } from '../util/url.js';
 import { CONTRACT_CASES } from './cases/index.js';
 import { MANUAL_CONFIRM_CASES } from './cases/manual-confirm.js';
 import { CompletionTemplate, DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
-import { DEFAULT_SUCCESS_STATUSES, parseSuccessStatuses, type Flow } from '../protocol/flows.js';
+import { successStatusesOf, type Flow } from '../protocol/flows.js';
 import { CaseContext, CaseSkip, type CheckSetup, type ContractCase } from './context.js';
 import { HookError, MerchantHooks } from './hooks.js';
 import { OrderIds } from './orders.js';
@@ -80,12 +80,7 @@ function resolveCompletion(options: CheckOptions, flow: Flow, gateway: CheckGate
     throw new UsageError('--flow manual-confirm needs --gateway <url>: the gateway mints the payment tokens and shows what the merchant confirmed');
   }
   if (!isV2(dialect)) throw new UsageError(`--flow manual-confirm is V2's: give a V2 --dialect (the webhook version), not ${dialect}`);
-  const success =
-    options.successStatus === undefined
-      ? DEFAULT_SUCCESS_STATUSES
-      : typeof options.successStatus === 'string'
-        ? parseSuccessStatuses(options.successStatus)
-        : options.successStatus;
+  const success = successStatusesOf(options.successStatus);
   return { template: new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE), success };
 }
 

@@ -3,10 +3,10 @@ import { connectGateway, type GatewayTarget } from '../gateway/link.js';
 import type { PaymentTimeline } from '../gateway/gateway.js';
 import type { PaymentToken } from '../gateway/sim/sales.js';
 import { CompletionTemplate, DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
-import { DEFAULT_SUCCESS_STATUSES, isSuccessStatus, parseSuccessStatuses, type SuccessStatuses } from '../protocol/flows.js';
+import { isSuccessStatus, successStatusesOf, type SuccessStatuses } from '../protocol/flows.js';
 import { newMerchantUid, newRunId } from '../protocol/index.js';
 import { UsageError } from '../util/errors.js';
-import { DEFAULT_FIRE_SETTLE_MS, type FireWebhook } from './gateway.js';
+import { DEFAULT_FIRE_SETTLE_MS, webhooksOf, type FireWebhook } from './gateway.js';
 import { fireConfirm, type FireAnswer, type FireEvents, type FireRequest } from './index.js';
 import type { TypedEmitter } from '../util/events.js';
 import { endRun } from '../load/gateway-run.js';
@@ -91,12 +91,7 @@ function judge(told: CompletionFireResult['told'], timeline: PaymentTimeline, su
  */
 export async function fireCompletion(options: CompletionFireOptions): Promise<CompletionFireResult> {
   const template = new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE);
-  const success =
-    options.successStatus === undefined
-      ? DEFAULT_SUCCESS_STATUSES
-      : typeof options.successStatus === 'string'
-        ? parseSuccessStatuses(options.successStatus)
-        : options.successStatus;
+  const success = successStatusesOf(options.successStatus);
   const settleMs = options.settleMs ?? DEFAULT_FIRE_SETTLE_MS;
   if (!Number.isFinite(settleMs) || settleMs < 0) throw new UsageError(`--settle: ${settleMs} is not a duration; use e.g. 2s`);
   const amount = options.amount ?? 1000;
@@ -169,12 +164,7 @@ export async function fireCompletion(options: CompletionFireOptions): Promise<Co
         confirmCalls: timeline.manualConfirm?.calls ?? 0,
         confirmed: timeline.manualConfirm?.confirmed ?? 0,
         failReason: timeline.failure?.reason ?? null,
-        webhooks: timeline.webhooks.map((webhook) => ({
-          event: webhook.event,
-          url: webhook.url,
-          state: webhook.state,
-          attempts: webhook.attempts.map(({ at, httpStatus, error, message, durationMs }) => ({ at, httpStatus, error, message, durationMs })),
-        })),
+        webhooks: webhooksOf(timeline),
         timeline: timeline.timeline,
       },
       verdict,

@@ -3,7 +3,7 @@ import { UsageError } from '../util/errors.js';
 import { parseHttpUrl, requireLoopback } from '../util/url.js';
 import { DEFAULT_TIMEOUT_MS } from '../protocol/decision.js';
 import { isV2, type Dialect } from '../protocol/dialects.js';
-import { DEFAULT_FLOW, DEFAULT_SUCCESS_STATUSES, parseSuccessStatuses, type Flow, type SuccessStatuses } from '../protocol/flows.js';
+import { DEFAULT_FLOW, successStatusesOf, type Flow, type SuccessStatuses } from '../protocol/flows.js';
 import { CompletionTemplate, DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
 import type { GatewayTarget } from '../gateway/link.js';
 import type { WebhookSecret } from '../protocol/signing.js';
@@ -396,12 +396,7 @@ function resolveCompletionPlan(options: BurstOptions, flow: Flow, dialect: Diale
     throw new UsageError(`--flow manual-confirm is V2's: give a V2 --dialect (v2-2024-04-25 or v2-2024-01-01, the webhook version), not ${dialect}`);
   }
   const template = new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE);
-  const success =
-    options.successStatus === undefined
-      ? DEFAULT_SUCCESS_STATUSES
-      : typeof options.successStatus === 'string'
-        ? parseSuccessStatuses(options.successStatus)
-        : options.successStatus;
+  const success = successStatusesOf(options.successStatus);
   const tokenLifetimeMs = options.tokenLifetimeMs ?? null;
   if (tokenLifetimeMs !== null && !(Number.isFinite(tokenLifetimeMs) && tokenLifetimeMs >= 1)) {
     throw new UsageError(`--token-lifetime: ${tokenLifetimeMs} ms is not a lifetime; give e.g. 10m`);

@@ -61,6 +61,12 @@ export function parseSuccessStatuses(text: string, flag = '--success-status'): S
   return { text: parts.join(','), ranges };
 }
 
+/** A library option as given: text to parse, statuses already parsed, or nothing for the default (any 2xx). */
+export function successStatusesOf(option: string | SuccessStatuses | undefined): SuccessStatuses {
+  if (option === undefined) return DEFAULT_SUCCESS_STATUSES;
+  return typeof option === 'string' ? parseSuccessStatuses(option) : option;
+}
+
 export function isSuccessStatus(statuses: SuccessStatuses, status: number): boolean {
   const { ranges } = statuses;
   for (let i = 0; i < ranges.length; i += 2) if (status >= ranges[i]! && status <= ranges[i + 1]!) return true;
