@@ -4,6 +4,7 @@ import { fireConfirm, type FireEvents, type FireResult } from '../fire/index.js'
 import { fireThroughGateway, type GatewayFireResult } from '../fire/gateway.js';
 import { formatCompletionOutcome, formatCompletionRequest, formatFireLifecycle, formatFireOutcome, formatFireRequest } from '../reporters/fire-terminal.js';
 import { terminalChalk } from '../reporters/style.js';
+import type { ChalkInstance } from 'chalk';
 import { UsageError, ExitCode } from '../util/errors.js';
 import { describeBadHeader } from '../util/secrets.js';
 import { parseDuration } from '../util/duration.js';
@@ -83,6 +84,24 @@ function orderFrom(flags: FireFlags): Partial<ConfirmOrder> {
   return order;
 }
 
+/** The fire's result, or undefined when Ctrl-C stopped it before the merchant answered (the exit code is set). */
+async function unlessInterrupted<T>(firing: Promise<T>, context: CliContext): Promise<T | undefined> {
+  try {
+    return await firing;
+  } catch (error) {
+    if (!context.signal.aborted || error instanceof UsageError) throw error;
+    context.stderr.write('confirm-sim: interrupted before the merchant answered\n');
+    context.setExitCode(ExitCode.interrupted);
+    return undefined;
+  }
+}
+
+/** Warnings go to stderr, and the result to its --json file (or stdout) before any human output. */
+async function reportResult(result: { warnings: readonly string[] }, flags: FireFlags, context: CliContext, err: ChalkInstance): Promise<void> {
+  for (const warning of result.warnings) context.stderr.write(`${err.yellow('warning:')} ${warning}\n`);
+  if (flags.json !== undefined) await writeJson(result, { path: flags.json, stream: context.stdout }, '--json');
+}
+
 /** fire --flow manual-confirm: one buyer's completion post, then what the gateway holds. */
 async function runCompletionFire(url: string, flags: FireFlags, context: CliContext): Promise<void> {
   if (flags.gateway === undefined) {
@@ -97,9 +116,8 @@ async function runCompletionFire(url: string, flags: FireFlags, context: CliCont
   const err = terminalChalk(context.stderr, context.env);
   const events = new TypedEmitter<FireEvents>();
   if (humanOutput) events.on('request', (request) => context.stdout.write(`${formatCompletionRequest(request, out)}\n`));
-  let result;
-  try {
-    result = await fireCompletion({
+  const result = await unlessInterrupted(
+    fireCompletion({
       url,
       gateway: flags.gateway,
       body: flags.body,
@@ -113,15 +131,11 @@ async function runCompletionFire(url: string, flags: FireFlags, context: CliCont
       headers: parseHeaders(flags.header ?? []),
       signal: context.signal,
       events,
-    });
-  } catch (error) {
-    if (!context.signal.aborted || error instanceof UsageError) throw error;
-    context.stderr.write('confirm-sim: interrupted before the merchant answered\n');
-    context.setExitCode(ExitCode.interrupted);
-    return;
-  }
-  for (const warning of result.warnings) context.stderr.write(`${err.yellow('warning:')} ${warning}\n`);
-  if (flags.json !== undefined) await writeJson(result, { path: flags.json, stream: context.stdout }, '--json');
+    }),
+    context,
+  );
+  if (result === undefined) return;
+  await reportResult(result, flags, context, err);
   if (humanOutput) context.stdout.write(formatCompletionOutcome(result, out));
   // The merchant's answer contradicting what it charged is a failure whatever the answer was.
   context.setExitCode(result.verdict === 'agrees' || result.verdict === 'charged-unanswered' ? ExitCode.ok : ExitCode.failed);
@@ -159,27 +173,21 @@ async function runFire(url: string, flags: FireFlags, context: CliContext): Prom
       if (given !== undefined) throw new UsageError(`${flag} needs --gateway <url>: only a gateway charges, declines and sends webhooks`);
     }
   }
-  let result: FireResult | GatewayFireResult;
-  try {
-    result =
-      flags.gateway === undefined
-        ? await fireConfirm(options)
-        : await fireThroughGateway({
-            ...options,
-            gateway: flags.gateway,
-            webhookUrl: flags.webhookUrl,
-            outcome: flags.decline ? 'decline' : 'approve',
-            settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
-          });
-  } catch (error) {
-    if (!context.signal.aborted || error instanceof UsageError) throw error;
-    context.stderr.write('confirm-sim: interrupted before the merchant answered\n');
-    context.setExitCode(ExitCode.interrupted);
-    return;
-  }
+  const result: FireResult | GatewayFireResult | undefined = await unlessInterrupted<FireResult | GatewayFireResult>(
+    flags.gateway === undefined
+      ? fireConfirm(options)
+      : fireThroughGateway({
+          ...options,
+          gateway: flags.gateway,
+          webhookUrl: flags.webhookUrl,
+          outcome: flags.decline ? 'decline' : 'approve',
+          settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
+        }),
+    context,
+  );
+  if (result === undefined) return;
 
-  for (const warning of result.warnings) context.stderr.write(`${err.yellow('warning:')} ${warning}\n`);
-  if (flags.json !== undefined) await writeJson(result, { path: flags.json, stream: context.stdout }, '--json');
+  await reportResult(result, flags, context, err);
   if (humanOutput) {
     context.stdout.write(formatFireOutcome(result, out));
     if ('lifecycle' in result) context.stdout.write(formatFireLifecycle((result as GatewayFireResult).lifecycle, out));

@@ -56,6 +56,16 @@ function chargeOf(timeline: PaymentTimeline): FireLifecycle['charge'] {
   return 'not-attempted';
 }
 
+/** The webhooks the gateway sent for a payment, each attempt as a fire result shows it. */
+export function webhooksOf(timeline: PaymentTimeline): FireWebhook[] {
+  return timeline.webhooks.map((webhook) => ({
+    event: webhook.event,
+    url: webhook.url,
+    state: webhook.state,
+    attempts: webhook.attempts.map(({ at, httpStatus, error, message, durationMs }) => ({ at, httpStatus, error, message, durationMs })),
+  }));
+}
+
 function lifecycleOf(gateway: string, run: string, timeline: PaymentTimeline, unsettled: boolean): FireLifecycle {
   return {
     gateway,
@@ -63,12 +73,7 @@ function lifecycleOf(gateway: string, run: string, timeline: PaymentTimeline, un
     status: timeline.status,
     charge: chargeOf(timeline),
     failReason: timeline.failure?.reason ?? null,
-    webhooks: timeline.webhooks.map((webhook) => ({
-      event: webhook.event,
-      url: webhook.url,
-      state: webhook.state,
-      attempts: webhook.attempts.map(({ at, httpStatus, error, message, durationMs }) => ({ at, httpStatus, error, message, durationMs })),
-    })),
+    webhooks: webhooksOf(timeline),
     unsettled,
     timeline: timeline.timeline,
   };
