@@ -67,14 +67,7 @@ export function v2Handlers(options: V2ShopOptions): { confirm: (request: DocRequ
 
   async function take(order: Order, transactionId: string): Promise<DocAnswer> {
     const generation = db.generation;
-    let taken: boolean;
-    if (flaw === 'racy') {
-      const stock = await db.readStock();
-      taken = stock >= order.quantity;
-      if (taken) await db.writeStock(stock - order.quantity);
-    } else {
-      taken = await db.takeStock(order.quantity);
-    }
+    const taken = await db.take(order.quantity, { racy: flaw === 'racy' });
     if (generation !== db.generation) return refuse(409, '주문이 초기화되었습니다.');
     if (!taken) {
       if (order.state === 'created' || order.state === 'released') order.state = 'refused';

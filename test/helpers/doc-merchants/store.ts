@@ -68,6 +68,18 @@ export class MerchantDatabase {
     this.#stock = stock;
   }
 
+  /**
+   * How a handler takes stock: in one statement, or (the racy merchant's classic mistake) read, decide and
+   * write what was read minus the quantity, so a burst's confirms all read the same stock.
+   */
+  async take(quantity: number, { racy }: { racy: boolean }): Promise<boolean> {
+    if (!racy) return this.takeStock(quantity);
+    const stock = await this.readStock();
+    if (stock < quantity) return false;
+    await this.writeStock(stock - quantity);
+    return true;
+  }
+
   async giveBack(quantity: number): Promise<void> {
     await sleep(ROUND_TRIP_MS);
     this.#stock += quantity;

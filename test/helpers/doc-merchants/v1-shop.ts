@@ -39,15 +39,7 @@ export function v1Handlers(options: V1ShopOptions): { confirm: (request: DocRequ
 
   async function take(order: Order, impUid: string): Promise<DocAnswer> {
     const generation = db.generation;
-    let taken: boolean;
-    if (flaw === 'racy') {
-      // The classic mistake: read, decide, write what was read minus one; a burst's confirms all read the same.
-      const stock = await db.readStock();
-      taken = stock >= order.quantity;
-      if (taken) await db.writeStock(stock - order.quantity);
-    } else {
-      taken = await db.takeStock(order.quantity);
-    }
+    const taken = await db.take(order.quantity, { racy: flaw === 'racy' });
     if (generation !== db.generation) return refuse(409, 'the shop was reset during the confirm');
     if (!taken) {
       if (order.state === 'created' || order.state === 'released') order.state = 'refused';
