@@ -1,9 +1,9 @@
 import { runDemo, DEMO_DEFAULTS, type DemoEvents } from '../demo/index.js';
-import { parseFlaw } from '../merchants/index.js';
+import { FLAWS, parseFlaw } from '../merchants/index.js';
 import { parseDialect } from '../protocol/index.js';
 import { terminalChalk } from '../reporters/style.js';
 import { attachDemoProgress, formatDemo } from '../reporters/demo-terminal.js';
-import { parseWholeNumber } from '../util/numbers.js';
+import { parseFraction, parseWholeNumber } from '../util/numbers.js';
 import { TypedEmitter } from '../util/events.js';
 import { ExitCode } from '../util/errors.js';
 import { helpFooter, INTERRUPTED_EXIT, jsonOption, jsonToStdout, prepareJsonFile, USAGE_EXIT, type RegisterCommand } from '../cli-context.js';
@@ -14,17 +14,19 @@ interface DemoFlags {
   dialect: string;
   buyers: string;
   stock: string;
+  declineRate: string;
   json?: string;
 }
 
 export const registerDemo: RegisterCommand = (program, context) => {
   program
     .command('demo')
-    .description('run fire, burst and check against a correct and a flawed sample merchant, side by side')
-    .option('--flaw <flaw>', 'the bug the second merchant has: race, double, lenient, slow or leak', DEMO_DEFAULTS.flaw)
+    .description('the whole journey with the gateway in the loop: fire, burst and check against a correct and a flawed REST-verifying sample merchant, side by side')
+    .option('--flaw <flaw>', `the bug the second merchant has: ${FLAWS.join(', ')}`, DEMO_DEFAULTS.flaw)
     .option('--dialect <dialect>', 'confirm dialect for every request (V2 ones are signed with a throwaway secret)', DEMO_DEFAULTS.dialect)
     .option('-n, --buyers <n>', 'buyers in the burst', String(DEMO_DEFAULTS.buyers))
     .option('-s, --stock <n>', 'units on sale', String(DEMO_DEFAULTS.stock))
+    .option('--decline-rate <fraction>', 'share of charges the PG declines after the merchant said 200 (e.g. 0.2 or 20%)', String(DEMO_DEFAULTS.declineRate))
     .addOption(jsonOption("the whole result (both merchants' fire, burst and check results)"))
     .addHelpText(
       'after',
@@ -36,6 +38,7 @@ export const registerDemo: RegisterCommand = (program, context) => {
         dialect: parseDialect(flags.dialect),
         buyers: parseWholeNumber(flags.buyers, '--buyers', 1, 100_000),
         stock: parseWholeNumber(flags.stock, '--stock', 1, 100_000),
+        declineRate: parseFraction(flags.declineRate, '--decline-rate'),
         signal: context.signal,
       };
       await prepareJsonFile(flags.json);

@@ -1,8 +1,10 @@
 import type { ChalkInstance } from 'chalk';
 import type { DemoEvents, DemoMerchantResult, DemoResult } from '../demo/index.js';
-import type { FireResult } from '../fire/index.js';
+import type { GatewayFireResult } from '../fire/gateway.js';
 import { caseLabel, type CaseStatus } from '../contract/index.js';
 import { formatMs } from '../util/duration.js';
+import { FLAWS } from '../merchants/flaws.js';
+import { isV2 } from '../protocol/index.js';
 import type { TypedEmitter } from '../util/events.js';
 
 interface Cell {
@@ -17,34 +19,61 @@ interface Row {
 
 const CASE_WORDS: Record<CaseStatus, string> = { passed: 'PASS', failed: 'FAIL', warning: 'WARN', skipped: 'SKIP' };
 
-function fireCell(result: FireResult, expectProceed: boolean): Cell {
+function fireCell(result: GatewayFireResult, expectProceed: boolean): Cell {
   const word = result.decision.proceed ? 'PROCEED' : 'FAIL';
   const answer = result.answer.kind === 'http' ? `HTTP ${result.answer.status}` : result.answer.error;
-  return { text: `${word} ${answer}`, good: result.decision.proceed === expectProceed };
+  return { text: `${word} ${answer} → ${result.lifecycle.status}`, good: result.decision.proceed === expectProceed };
 }
 
-function rows(merchants: DemoMerchantResult[]): Row[] {
+/** What the gateway did after the answer: the charge and the webhooks, as fire shows them. */
+function lifecycleCell(result: GatewayFireResult): Cell {
+  const { charge, webhooks } = result.lifecycle;
+  const delivered = webhooks.filter((webhook) => webhook.state === 'delivered').length;
+  const sent = webhooks.length === 0 ? 'no webhook' : `webhook ${delivered === webhooks.length ? 'delivered' : `${delivered} of ${webhooks.length} delivered`}`;
+  return { text: `${charge === 'not-attempted' ? 'not charged' : `charge ${charge}`}, ${sent}`, good: null };
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
+}
+
+function rows(result: DemoResult): Row[] {
+  const { merchants } = result;
   const cellsOf = (cell: (merchant: DemoMerchantResult) => Cell): Cell[] => merchants.map(cell);
-  const first = merchants[0];
+  const plain = (text: (merchant: DemoMerchantResult) => string): Cell[] => cellsOf((m) => ({ text: text(m), good: null }));
   const table: Row[] = [
     { label: 'fire: a known order', cells: cellsOf((m) => fireCell(m.fire.knownOrder, true)) },
+    { label: '  then at the gateway', cells: cellsOf((m) => lifecycleCell(m.fire.knownOrder)) },
     { label: 'fire: an unknown order', cells: cellsOf((m) => fireCell(m.fire.unknownOrder, false)) },
     {
-      label: `burst: ${first?.burst.counts.buyers ?? 0} buyers, ${first?.burst.stock.stock ?? 0} stock`,
+      label: `burst: ${result.buyers} buyers, ${result.stock} stock`,
       cells: cellsOf((m) => {
         const problems = m.burst.verdict.problems.map((problem) => problem.kind).join(', ');
         return { text: m.burst.verdict.pass ? 'PASS' : `FAIL ${problems}`, good: m.burst.verdict.pass };
       }),
     },
-    { label: '  accepted (200 in time)', cells: cellsOf((m) => ({ text: String(m.burst.counts.accepted), good: null })) },
+    { label: '  accepted (200 in time)', cells: plain((m) => String(m.burst.counts.accepted)) },
+    { label: `  declined by the PG (${percent(result.declineRate)})`, cells: plain((m) => String(m.burst.payments?.declined ?? '-')) },
     {
-      label: '  latency p99',
-      cells: cellsOf((m) => ({ text: m.burst.latencyMs.p99 === null ? '-' : formatMs(m.burst.latencyMs.p99), good: null })),
+      label: '  paid, against the stock',
+      cells: cellsOf((m) => {
+        const paid = m.burst.payments?.paid;
+        return { text: paid === undefined ? '-' : `${paid} of ${m.burst.stock.stock}`, good: paid === undefined ? null : paid <= m.burst.stock.stock };
+      }),
     },
+    { label: '  stock left after the settle', cells: plain((m) => String(m.burst.stock.probe?.after ?? '-')) },
+    {
+      label: '  webhooks delivered',
+      cells: plain((m) => {
+        const webhooks = m.burst.payments?.webhooks;
+        return webhooks === undefined ? '-' : `${webhooks.sent - webhooks.unanswered - webhooks.pending} of ${webhooks.sent}`;
+      }),
+    },
+    { label: '  latency p99', cells: plain((m) => (m.burst.latencyMs.p99 === null ? '-' : formatMs(m.burst.latencyMs.p99))) },
   ];
-  for (const [index, result] of (first?.check.cases ?? []).entries()) {
+  for (const [index, caseResult] of (merchants[0]?.check.cases ?? []).entries()) {
     table.push({
-      label: `check ${caseLabel(result)}`,
+      label: `check ${caseLabel(caseResult)}`,
       cells: cellsOf((m) => {
         const status = m.check.cases[index]?.status ?? 'skipped';
         return { text: CASE_WORDS[status], good: status === 'skipped' ? null : status !== 'failed' };
@@ -61,7 +90,7 @@ function paint(cell: Cell, style: ChalkInstance): (text: string) => string {
 
 /** The two merchants side by side, one row per thing confirm-sim looked at. */
 export function formatDemo(result: DemoResult, style: ChalkInstance): string {
-  const table = rows(result.merchants);
+  const table = rows(result);
   const labelWidth = Math.max(...table.map((row) => row.label.length)) + 2;
   const columnWidth = Math.max(18, ...table.flatMap((row) => row.cells.map((cell) => cell.text.length + 2)));
   const header = (
@@ -89,7 +118,11 @@ export function formatDemo(result: DemoResult, style: ChalkInstance): string {
   return [
     `${style.bold('confirm-sim demo')}: a correct sample merchant beside one with the "${result.flaw}" flaw`,
     style.dim(`  ${result.flaw}: ${result.flawDescription}`),
-    style.dim(`  dialect ${result.dialect}; try another bug with --flaw race|double|lenient|slow|leak`),
+    style.dim(
+      `  the gateway in the loop: both merchants look every payment up through its ${isV2(result.dialect) ? 'V2 REST API (PortOne\'s SDK)' : 'V1 REST API'}; ` +
+        `the PG declines ${percent(result.declineRate)} of the charges after a 200`,
+    ),
+    style.dim(`  dialect ${result.dialect}; try another bug with --flaw ${FLAWS.join('|')}`),
     '',
     header,
     ...lines,
@@ -99,7 +132,7 @@ export function formatDemo(result: DemoResult, style: ChalkInstance): string {
   ].join('\n');
 }
 
-/** One line per step on a TTY, so the ~20 s the demo takes does not look like a hang. */
+/** One line per step on a TTY, so the seconds the demo takes do not look like a hang. */
 export function attachDemoProgress(events: TypedEmitter<DemoEvents>, stream: NodeJS.WritableStream, style: ChalkInstance): void {
   events.on('step', ({ merchant, step }) => stream.write(style.dim(`… ${merchant}: ${step}\n`)));
 }
