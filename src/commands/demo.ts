@@ -1,5 +1,5 @@
 import { runDemo, DEMO_DEFAULTS, type DemoEvents } from '../demo/index.js';
-import { FLAWS, parseFlaw } from '../merchants/index.js';
+import { CONFIRM_PROCESS_FLAWS, parseFlaw } from '../merchants/index.js';
 import { parseDialect } from '../protocol/index.js';
 import { terminalChalk } from '../reporters/style.js';
 import { attachDemoProgress, formatDemo } from '../reporters/demo-terminal.js';
@@ -22,7 +22,7 @@ export const registerDemo: RegisterCommand = (program, context) => {
   program
     .command('demo')
     .description('the whole journey with the gateway in the loop: fire, burst and check against a correct and a flawed REST-verifying sample merchant, side by side')
-    .option('--flaw <flaw>', `the bug the second merchant has: ${FLAWS.join(', ')}`, DEMO_DEFAULTS.flaw)
+    .option('--flaw <flaw>', `the bug the second merchant has: ${CONFIRM_PROCESS_FLAWS.join(', ')}`, DEMO_DEFAULTS.flaw)
     .option('--dialect <dialect>', 'confirm dialect for every request (V2 ones are signed with a throwaway secret)', DEMO_DEFAULTS.dialect)
     .option('-n, --buyers <n>', 'buyers in the burst', String(DEMO_DEFAULTS.buyers))
     .option('-s, --stock <n>', 'units on sale', String(DEMO_DEFAULTS.stock))

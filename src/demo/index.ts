@@ -4,9 +4,10 @@ import { runBurst } from '../load/index.js';
 import type { BurstReport } from '../load/index.js';
 import { runCheck, type CheckResult } from '../contract/index.js';
 import { startGateway, type RunningGateway } from '../gateway/index.js';
-import { startMerchant, FLAW_DESCRIPTIONS, type Flaw, type RunningMerchant } from '../merchants/index.js';
+import { startMerchant, FLAW_DESCRIPTIONS, CONFIRM_PROCESS_FLAWS, MANUAL_ONLY_FLAWS, type Flaw, type RunningMerchant } from '../merchants/index.js';
 import { DEFAULT_TIMEOUT_MS, isV2, newMerchantUid, parseWebhookSecret, type Dialect, type WebhookSecret } from '../protocol/index.js';
 import { TypedEmitter } from '../util/events.js';
+import { UsageError } from '../util/errors.js';
 
 /**
  * The built-in demo: the whole journey of a sale, with the simulated gateway in the loop. Two sample merchants
@@ -88,7 +89,7 @@ async function exercise(
   events: TypedEmitter<DemoEvents>,
 ): Promise<DemoMerchantResult> {
   const { dialect, secret, signal } = settings;
-  const played = { url: merchant.confirmUrl, gateway, noticeUrl: merchant.webhookUrl, dialect, secret, signal };
+  const played = { url: merchant.confirmUrl, gateway, webhookUrl: merchant.webhookUrl, dialect, secret, signal };
   events.emit('step', { merchant: label, step: 'fire' });
   const knownUid = newMerchantUid('demo');
   await fetch(merchant.orderUrl, {
@@ -140,6 +141,9 @@ async function exercise(
 
 export async function runDemo(options: DemoOptions = {}, events = new TypedEmitter<DemoEvents>()): Promise<DemoResult> {
   const flaw = options.flaw ?? DEMO_DEFAULTS.flaw;
+  if (MANUAL_ONLY_FLAWS.includes(flaw)) {
+    throw new UsageError(`\`flaw\`: "${flaw}" is a manual-confirm flaw and the demo plays the Confirm Process; use one of ${CONFIRM_PROCESS_FLAWS.join(', ')}`);
+  }
   const dialect = options.dialect ?? DEMO_DEFAULTS.dialect;
   const settings: Settings = {
     dialect,

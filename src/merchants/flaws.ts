@@ -33,6 +33,9 @@ export const MANUAL_CONFIRM_FLAW_DESCRIPTIONS: Partial<Record<Flaw, string>> = {
 /** Flaws only a manual-confirm merchant has. */
 export const MANUAL_ONLY_FLAWS: readonly Flaw[] = ['confirm-first', 'double-confirm'];
 
+/** Flaws a Confirm Process merchant (the default flow) can have. */
+export const CONFIRM_PROCESS_FLAWS: readonly Flaw[] = FLAWS.filter((flaw) => !MANUAL_ONLY_FLAWS.includes(flaw));
+
 /** Flaws of a merchant that looks payments up: they need --verify rest and a gateway to mean anything. */
 export const REST_FLAWS: readonly Flaw[] = ['trusting'];
 

@@ -1,4 +1,4 @@
-export { FLAWS, FLAW_DESCRIPTIONS, parseFlaw, type Flaw } from './flaws.js';
+export { FLAWS, FLAW_DESCRIPTIONS, CONFIRM_PROCESS_FLAWS, MANUAL_ONLY_FLAWS, parseFlaw, type Flaw } from './flaws.js';
 export {
   startMerchant,
   MERCHANT_BODY_LIMIT,

@@ -3,7 +3,7 @@ import type { DemoEvents, DemoMerchantResult, DemoResult } from '../demo/index.j
 import type { GatewayFireResult } from '../fire/gateway.js';
 import { caseLabel, type CaseStatus } from '../contract/index.js';
 import { formatMs } from '../util/duration.js';
-import { FLAWS } from '../merchants/flaws.js';
+import { CONFIRM_PROCESS_FLAWS } from '../merchants/flaws.js';
 import { isV2 } from '../protocol/index.js';
 import type { TypedEmitter } from '../util/events.js';
 
@@ -122,7 +122,7 @@ export function formatDemo(result: DemoResult, style: ChalkInstance): string {
       `  the gateway in the loop: both merchants look every payment up through its ${isV2(result.dialect) ? 'V2 REST API (PortOne\'s SDK)' : 'V1 REST API'}; ` +
         `the PG declines ${percent(result.declineRate)} of the charges after a 200`,
     ),
-    style.dim(`  dialect ${result.dialect}; try another bug with --flaw ${FLAWS.join('|')}`),
+    style.dim(`  dialect ${result.dialect}; try another bug with --flaw ${CONFIRM_PROCESS_FLAWS.join('|')}`),
     '',
     header,
     ...lines,
