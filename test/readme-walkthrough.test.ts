@@ -19,15 +19,17 @@ import { readReadme, shellExamples, isBackgrounded, type ShellExample } from './
  *   so are those URLs in files a command writes (the scenario `init` writes).
  * - A command with `--port P` is a server. Ending in `&`, it runs in the background and the next command
  *   waits until P listens. Shown without `&` (as you would in a second terminal), it runs the same way, its
- *   lines are looked for in everything printed until the walk-through ends, and it is then stopped with
- *   Ctrl-C (SIGINT) and its exit code checked. Any other `cmd &` is waited for when the next command ends.
+ *   lines are looked for in everything it printed until the walk-through ends, and it is then stopped with
+ *   Ctrl-C (SIGINT) and its exit code checked. A server's output is kept apart from the commands' (as in a
+ *   terminal of its own), so its log lines never land inside another command's output. Any other `cmd &` is
+ *   waited for when the next command ends.
  * - Every line the README shows must appear in the command's output, in order, compared by shape: runs of
  *   spaces are one, and any word holding a digit (a count, a latency with its unit, an id, a port, a JSON
  *   blob), an HTTP date and a histogram bar is a wildcard. So "PASS 5 idempotent-repeat (9.70 ms)" checks
  *   the verdict and the case, not the timing. `warning ...` lines (the generator's self-check, which depends
  *   on the machine's load) and a latency histogram's `≤ ...` rows may be missing. A line ending in `…` is a
  *   prefix: it matches an output line that begins with it (for a list that can grow on a busy machine, such as
- *   the problems a flawed merchant was caught by).
+ *   the problems a flawed merchant was caught by), and a line that is only `…` stands for lines left out.
  *
  * `CONFIRM_SIM_README_TRANSCRIPT=file` writes every command with what it printed and its exit code, to copy
  * real output into the README after changing an example.
@@ -39,8 +41,6 @@ import { readReadme, shellExamples, isBackgrounded, type ShellExample } from './
  * removed from here.
  */
 const NOT_YET_WALKABLE = new Set([
-  'confirm-sim merchant',
-  'confirm-sim gateway',
   "The journey, V1: your merchant's real handlers against the gateway",
   "The journey, V2: a merchant on PortOne's server SDK",
   'Manual confirm',
@@ -238,6 +238,15 @@ function remapWrittenFiles(cwd: string, since: number, remap: (text: string) => 
   }
 }
 
+/** What a server printed so far (its output goes to a file of its own, as to a terminal of its own). */
+function serverLines(log: string): string[] {
+  try {
+    return readFileSync(log, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
 function where(example: ShellExample): string {
   return `README.md:${example.line} \`$ ${example.command}\``;
 }
@@ -263,6 +272,7 @@ test('every README example works when run in the order written', { timeout: 600_
   const cwd = mkdtempSync(path.join(tmpdir(), 'confirm-sim-readme-'));
   // `npx confirm-sim` is this checkout's build, as it is in a clone after npm install; any other npx is npm's.
   const binDir = mkdtempSync(path.join(tmpdir(), 'confirm-sim-readme-bin-'));
+  const logDir = mkdtempSync(path.join(tmpdir(), 'confirm-sim-readme-servers-'));
   writeFileSync(
     path.join(binDir, 'npx'),
     `#!/bin/sh\nif [ "$1" = confirm-sim ]; then shift; exec "${process.execPath}" "${BIN_PATH}" "$@"; fi\nPATH="${process.env.PATH ?? ''}" exec npx "$@"\n`,
@@ -275,7 +285,7 @@ test('every README example works when run in the order written', { timeout: 600_
   const failures: string[] = [];
   const transcript: string[] = [`ports ${[...ports].map(([readme, real]) => `${readme}=${real}`).join(' ')}`, ''];
   const durations: { example: ShellExample; ms: number }[] = [];
-  const servers: { example: ShellExample; index: number; pid: number; checked: boolean; startAt: number }[] = [];
+  const servers: { example: ShellExample; index: number; pid: number; checked: boolean; log: string }[] = [];
   try {
     for (const [index, example] of examples.entries()) {
       const command = remap(example.command);
@@ -284,13 +294,12 @@ test('every README example works when run in the order written', { timeout: 600_
       const start = await session.marker(index, 'start', COMMAND_TIMEOUT_MS, where(example));
       if (port !== null) {
         const background = isBackgrounded(command) ? command : `${command} &`;
-        session.send(`{ ${background}\n} </dev/null; printf '\\n@@WT %d started %d\\n' ${index} $!`);
+        const log = path.join(logDir, `server-${index}.log`);
+        session.send(`{ ${background}\n} >'${log}' 2>&1 </dev/null; printf '\\n@@WT %d started %d\\n' ${index} $!`);
         const started = await session.marker(index, 'started', COMMAND_TIMEOUT_MS, where(example));
-        servers.push({ example, index, pid: started.value!, checked: !isBackgrounded(command), startAt: start.at });
+        servers.push({ example, index, pid: started.value!, checked: !isBackgrounded(command), log });
         if (!(await waitListening(ports.get(port)!, PORT_WAIT_MS))) {
-          failures.push(
-            `${where(example)}: nothing listened on its port after ${PORT_WAIT_MS / 1000} s\n${outputExcerpt(session.lines.slice(start.at))}`,
-          );
+          failures.push(`${where(example)}: nothing listened on its port after ${PORT_WAIT_MS / 1000} s\n${outputExcerpt(serverLines(log))}`);
         }
         continue;
       }
@@ -324,9 +333,10 @@ test('every README example works when run in the order written', { timeout: 600_
       servers.map((server) => session.marker(server.index, 'stopped', 15_000, where(server.example))),
     );
     for (const [position, server] of servers.entries()) {
+      const output = serverLines(server.log);
+      transcript.push(`README.md:${server.example.line} (server, until stopped)`, `$ ${server.example.command}`, ...output, '');
       if (!server.checked) continue;
       const stop = stops[position]!;
-      const output = session.lines.slice(server.startAt, stop.status === 'fulfilled' ? stop.value.at : undefined);
       const problems = missingLines(server.example.expected, output).map(
         (missing) => `README.md:${missing.line} "${missing.text.trim()}" is not in what it printed until stopped`,
       );
@@ -334,7 +344,7 @@ test('every README example works when run in the order written', { timeout: 600_
       else if (stop.value.value !== (server.example.exit ?? 0)) {
         problems.unshift(`exit ${stop.value.value} after Ctrl-C, the README says ${server.example.exit ?? 0}`);
       }
-      if (problems.length > 0) failures.push(`${where(server.example)}:\n  ${problems.join('\n  ')}\n  the session's output since:\n${outputExcerpt(output)}`);
+      if (problems.length > 0) failures.push(`${where(server.example)}:\n  ${problems.join('\n  ')}\n  what it printed:\n${outputExcerpt(output)}`);
     }
     session.kill();
     if (process.env.CONFIRM_SIM_README_TRANSCRIPT) writeFileSync(process.env.CONFIRM_SIM_README_TRANSCRIPT, transcript.join('\n'));
@@ -342,6 +352,7 @@ test('every README example works when run in the order written', { timeout: 600_
     t.diagnostic(`slowest: ${slowest.map(({ example, ms }) => `README.md:${example.line} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
     rmSync(cwd, { recursive: true, force: true });
     rmSync(binDir, { recursive: true, force: true });
+    rmSync(logDir, { recursive: true, force: true });
   }
   assert.equal(failures.length, 0, `${failures.length} README examples did not work as written:\n\n${failures.join('\n\n')}`);
 });
