@@ -35,18 +35,6 @@ import { readReadme, shellExamples, isBackgrounded, type ShellExample } from './
  * real output into the README after changing an example.
  */
 
-/**
- * Sections written before this test whose examples do not run in order yet (they reuse ports 3000 and 4000
- * that earlier sections hold, and start servers in prose). Each is reported as a todo until it is fixed and
- * removed from here.
- */
-const NOT_YET_WALKABLE = new Set([
-  "The journey, V1: your merchant's real handlers against the gateway",
-  "The journey, V2: a merchant on PortOne's server SDK",
-  'Manual confirm',
-  'What confirm-sim promises under bad input',
-]);
-
 const COMMAND_TIMEOUT_MS = 120_000;
 const PORT_WAIT_MS = 20_000;
 
@@ -257,12 +245,7 @@ function outputExcerpt(lines: string[]): string {
 }
 
 test('every README example works when run in the order written', { timeout: 600_000 }, async (t: TestContext) => {
-  const all = shellExamples(readReadme());
-  const examples = all.filter((example) => !NOT_YET_WALKABLE.has(example.section));
-  for (const section of NOT_YET_WALKABLE) {
-    const left = all.filter((example) => example.section === section);
-    if (left.length > 0) t.diagnostic(`todo: README "## ${section}": ${left.length} examples not walked yet (see NOT_YET_WALKABLE)`);
-  }
+  const examples = shellExamples(readReadme());
   assert.ok(examples.length > 10, `found only ${examples.length} "$ " examples in README.md`);
 
   const ports = new Map<number, number>();

@@ -21,17 +21,21 @@ export interface CodeBlock {
 export function codeBlocks(readme: string[]): CodeBlock[] {
   const blocks: CodeBlock[] = [];
   let open: CodeBlock | null = null;
+  // A block inside a list item is indented with its fence: its lines are read without that indent.
+  let indent = 0;
   let section = '';
   readme.forEach((text, index) => {
-    const fence = /^\s*```(.*)$/.exec(text);
+    const fence = /^(\s*)```(.*)$/.exec(text);
     if (open === null && text.startsWith('## ')) section = text.slice(3).trim();
     if (fence !== null) {
-      if (open === null) open = { info: fence[1]!.trim(), section, line: index + 2, lines: [] };
-      else {
+      if (open === null) {
+        open = { info: fence[2]!.trim(), section, line: index + 2, lines: [] };
+        indent = fence[1]!.length;
+      } else {
         blocks.push(open);
         open = null;
       }
-    } else if (open !== null) open.lines.push(text);
+    } else if (open !== null) open.lines.push(text.slice(Math.min(indent, text.length - text.trimStart().length)));
   });
   return blocks;
 }
