@@ -17,10 +17,22 @@ import {
 import { parseFactor, parseFraction, parseWholeNumber } from '../util/numbers.js';
 import { terminalChalk } from '../reporters/style.js';
 import { attachGatewayLog, formatGatewayBanner } from '../reporters/gateway-terminal.js';
+import { collectGatewaySession } from '../reporters/gateway-json.js';
+import { writeJson } from '../reporters/json.js';
 import { parseDuration } from '../util/duration.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import { SecretMask } from '../util/secrets.js';
-import { addAlias, helpFooter, resolveSecretFlags, USAGE_EXIT, type CliContext, type RegisterCommand } from '../cli-context.js';
+import {
+  addAlias,
+  helpFooter,
+  jsonOption,
+  jsonToStdout,
+  prepareJsonFile,
+  resolveSecretFlags,
+  USAGE_EXIT,
+  type CliContext,
+  type RegisterCommand,
+} from '../cli-context.js';
 
 interface GatewayFlags {
   host: string;
@@ -40,6 +52,7 @@ interface GatewayFlags {
   webhookRetryScale: string;
   maxPayments: string;
   verbose?: boolean;
+  json?: string;
 }
 
 /** A credential given directly or, kept out of ps and shell history, through an environment variable. */
@@ -78,6 +91,7 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
   const declineRate = parseFraction(flags.declineRate, '--decline-rate');
   const webhookRetryScale = parseFactor(flags.webhookRetryScale, '--webhook-retry-scale', '1/10000, 0.001 or 1 (the real schedule)');
   const maxPayments = parseWholeNumber(flags.maxPayments, '--max-payments', 1);
+  await prepareJsonFile(flags.json);
   const gateway = await startGateway({
     host: flags.host,
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
@@ -93,8 +107,11 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
     webhookRetryScale,
     maxPayments,
   });
-  const style = terminalChalk(context.stdout, context.env);
-  context.stdout.write(
+  const session = flags.json === undefined ? null : collectGatewaySession(gateway.events, gateway.url, (run) => gateway.summary(run));
+  // --json - : stdout carries only the session's JSON, so the banner and the log go to stderr.
+  const logStream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = jsonToStdout(flags.json) ? context.stderr : context.stdout;
+  const style = terminalChalk(logStream, context.env);
+  logStream.write(
     formatGatewayBanner(
       {
         url: gateway.url,
@@ -120,17 +137,19 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
   // A merchant's answer that echoes a credential (the webhook or API secret it was given) is logged masked, as are URL credentials.
   const secrets = new SecretMask().add(gateway.impKey, impSecret ?? DEFAULT_IMP_SECRET, apiSecret ?? DEFAULT_API_SECRET);
   if (secret !== undefined) secrets.add(secret.key.toString('base64'));
-  const stdout = context.stdout as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   const output = {
-    write: (text: string) => stdout.write(secrets.text(text)),
+    write: (text: string) => logStream.write(secrets.text(text)),
     get columns() {
-      return stdout.columns;
+      return logStream.columns;
     },
   };
-  const log = attachGatewayLog(gateway.events, output, style, { verbose: flags.verbose === true, live: stdout.isTTY === true });
+  const log = attachGatewayLog(gateway.events, output, style, { verbose: flags.verbose === true, live: logStream.isTTY === true });
   if (!context.signal.aborted) await once(context.signal, 'abort');
   log.close();
+  const summary = session?.close();
   await gateway.close();
+  // Masked like the log: a run's notice URL may carry credentials, a merchant's answer may echo a secret.
+  if (summary !== undefined) await writeJson(secrets.deep(summary), { path: flags.json, stream: context.stdout }, '--json');
   context.setExitCode(ExitCode.ok);
 }
 
@@ -179,8 +198,9 @@ export const registerGateway: RegisterCommand = (program, context) => {
       'most payments kept in memory; past it the oldest completed ones are forgotten (run summaries stay exact)',
       String(DEFAULT_MAX_PAYMENTS),
     )
+    .addOption(jsonOption('a summary of what the gateway saw (runs, payments by status, webhooks, confirms) when it stops'))
     .option('--verbose', 'print one line per request, payment change, confirm call and webhook attempt (default: a summary per burst of activity and per run)')
-    .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM'], USAGE_EXIT]))
+    .addHelpText('after', helpFooter([[0, 'stopped by Ctrl-C or SIGTERM (--json is written then)'], USAGE_EXIT]))
     .action((flags: GatewayFlags) => runGateway(flags, context));
   addAlias(command, '--confirm-timeout <duration>', '--timeout');
 };

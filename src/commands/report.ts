@@ -1,12 +1,15 @@
 import { open } from 'node:fs/promises';
 import { readBurstReport, readLedger } from '../load/index.js';
 import { writeHtmlReport } from '../reporters/html/index.js';
+import { writeJson } from '../reporters/json.js';
 import { UsageError } from '../util/errors.js';
+import { requireDistinctOutputs } from '../util/files.js';
 import { parseWholeNumber } from '../util/numbers.js';
-import { helpFooter, type RegisterCommand } from '../cli-context.js';
+import { helpFooter, jsonOption, jsonToStdout, prepareJsonFile, type RegisterCommand } from '../cli-context.js';
 
 interface ReportFlags {
   html?: string;
+  json?: string;
   stock?: string;
 }
 
@@ -50,16 +53,42 @@ export const registerReport: RegisterCommand = (program, context) => {
     .description('turn a saved burst or merge --json report, or a --ledger file, into one self-contained HTML page')
     .argument('<file>', 'a report written by burst/merge --json, or a ledger written by burst --ledger')
     .option('--html <file>', 'where to write the page (it opens offline and sends no request)')
+    .addOption(
+      jsonOption(
+        'what the page is drawn from: a report as validated (schemaVersion checked, same shape as burst --json), or a ledger summed up (kind confirm-sim.ledger)',
+      ),
+    )
     .option('-s, --stock <n>', 'a ledger only: the stock, to draw the stock line and mark when it ran out')
-    .addHelpText('after', helpFooter([[0, 'the page was written'], [2, 'usage error: the file is not a report or ledger, is of another schemaVersion, or cannot be read']], { durations: false }))
+    .addHelpText(
+      'after',
+      helpFooter(
+        [
+          [0, 'the page (and/or the JSON) was written, whatever the verdict inside; read .verdict.pass from --json for it'],
+          [2, 'usage error: the file is not a report or ledger, is of another schemaVersion, or cannot be read'],
+        ],
+        { durations: false },
+      ),
+    )
     .action(async (path: string, flags: ReportFlags) => {
-      if (flags.html === undefined) throw new UsageError('report: say where to write the page with --html FILE, e.g. --html sale.html');
+      if (flags.html === undefined && flags.json === undefined) {
+        throw new UsageError('report: say what to write: --html FILE for the page (e.g. --html sale.html) and/or --json <file|-> for the checked report');
+      }
+      requireDistinctOutputs([['--json', flags.json], ['--html', flags.html]]);
+      await prepareJsonFile(flags.json);
       const ledger = await looksLikeLedger(path);
       if (!ledger && flags.stock !== undefined) throw new UsageError('--stock: only for a --ledger file; a report knows its stock');
       const stock = flags.stock === undefined ? undefined : parseWholeNumber(flags.stock, '--stock', 0);
       const source = ledger ? await readLedger(path, { stock }) : await readBurstReport(path);
-      const bytes = await writeHtmlReport(source, flags.html);
       const what = source.kind === 'confirm-sim.ledger' ? `${source.requests.toLocaleString('en-US')} requests from the ledger` : source.verdict.summary;
-      context.stdout.write(`wrote ${flags.html} (${kilobytes(bytes)}): ${what}\n`);
+      // --json - : stdout carries only the JSON, so the line saying what was written goes to stderr.
+      const said = jsonToStdout(flags.json) ? context.stderr : context.stdout;
+      if (flags.html !== undefined) {
+        const bytes = await writeHtmlReport(source, flags.html);
+        said.write(`wrote ${flags.html} (${kilobytes(bytes)}): ${what}\n`);
+      }
+      if (flags.json !== undefined) {
+        await writeJson(source, { path: flags.json, stream: context.stdout }, '--json');
+        if (!jsonToStdout(flags.json)) said.write(`wrote ${flags.json}: ${what}\n`);
+      }
     });
 };
