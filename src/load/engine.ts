@@ -218,11 +218,18 @@ export class SliceEngine {
     }
   }
 
-  /** Starts dispatch now (the barrier) and resolves once every request has an outcome. */
-  run(): Promise<SliceMeasurements> {
+  /**
+   * Starts dispatch (the barrier) and resolves once every request has an outcome. `startEpochMs` is the instant
+   * (unix ms) several threads agreed to start at: the schedule counts from it even when this thread woke a few
+   * ms late, so every thread's times share one origin and a late thread shows as behind schedule. Without it
+   * the barrier is now.
+   */
+  run(startEpochMs?: number): Promise<SliceMeasurements> {
     const done = new Promise<SliceMeasurements>((resolve) => (this.#resolveDone = resolve));
     this.#loop.start();
-    this.#barrierPerf = performance.now();
+    const now = performance.now();
+    // performance.timeOrigin + now() is one clock in every thread of a process (one time origin, unlike now() alone).
+    this.#barrierPerf = startEpochMs === undefined ? now : Math.min(now, startEpochMs - performance.timeOrigin);
     this.#barrierEpochMs = performance.timeOrigin + this.#barrierPerf;
     const tick = Math.min(100, Math.max(2, this.#plan.timeoutMs / 10));
     this.#sweepTimer = setInterval(() => this.#sweep(), tick);

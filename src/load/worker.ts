@@ -28,7 +28,8 @@ port.on('message', (command: WorkerCommand) => {
   }
   void (async () => {
     await waitUntilEpoch(command.atEpochMs);
-    const measurements = await engine.run();
+    // Every thread counts from the agreed instant, not from when it happened to wake: one origin for all.
+    const measurements = await engine.run(command.atEpochMs);
     let gatewayError: string | null = null;
     if (link) {
       gatewayError = await link.flush().then(
