@@ -88,10 +88,10 @@ test('manual-confirm needs a gateway and a V2 sale; --body and --success-status 
   );
 });
 
-test('worker threads share the token table: a correct merchant passes with --workers 2', async (t) => {
+test('worker threads share the token table: a correct merchant passes with --workers 2 and --rate', async (t) => {
   const { gateway, merchant } = await rig(t, 'none', 10);
-  // A burst, not --rate: fairness across threads is judged on clocks a loaded machine skews, and is not what this tests.
-  const report = await runBurst(sale(gateway, merchant, { workers: 2, buyers: 40 }));
+  // --rate judges fairness across the threads, on the one clock they share (manual-confirm-fairness.test.ts).
+  const report = await runBurst(sale(gateway, merchant, { workers: 2, ratePerSec: 300, buyers: 40 }));
   assert.equal(report.verdict.pass, true, report.verdict.summary);
   assert.equal(report.manualConfirm!.confirmed, 10);
   assert.equal(report.manualConfirm!.confirmsSucceeded, 10);

@@ -403,7 +403,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
   });
   if (plan.ledgerPath !== null) {
     try {
-      await writeLedger(plan.ledgerPath, plan, driven.store, planSecrets(plan));
+      await writeLedger(plan.ledgerPath, plan, driven.store, planSecrets(plan), truth?.statuses ?? null);
     } catch (error) {
       if (error instanceof OutputError) throw new LedgerWriteError(error.message, report);
       throw error;

@@ -6,6 +6,7 @@ import { Flag, OUTCOME_NAMES, Outcome, OutcomeStore, noAnswerKindOf } from './ou
 import { MerchantUidTemplate } from './schedule.js';
 import { intendedArrival } from './summarize.js';
 import type { SecretMask } from '../util/secrets.js';
+import { PAYMENT_STATE_NAMES, buyerAnswers, buyerFindings, type BuyerFinding, type PaymentStateName } from './completion-tally.js';
 
 /** One ledger line: everything the gateway knew about one request. */
 export interface LedgerEntry {
@@ -25,6 +26,13 @@ export interface LedgerEntry {
   failReason: string | null;
   /** Status of an answer that came after the timeout; 200 means a stranded payment. */
   lateStatus: number | null;
+  /**
+   * manual-confirm only: the gateway's truth for this buyer's payment after --settle (ready = never confirmed),
+   * or null when the gateway could not be asked (set-up interrupted). Both posts of a buyer carry the same.
+   */
+  payment?: PaymentStateName | null;
+  /** manual-confirm only: the verdict's findings this buyer counts toward (empty when answer and truth agree). */
+  findings?: BuyerFinding[];
 }
 
 const LINES_PER_WRITE = 2000;
@@ -38,7 +46,7 @@ function round(value: number): number {
  * million-request ledger never sits in memory at once. The file appears complete or not at all: an
  * interrupted run's ledger covers what ran, and a kill during the write leaves the previous ledger.
  */
-export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeStore, secrets: SecretMask): Promise<void> {
+export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeStore, secrets: SecretMask, statuses: string | null = null): Promise<void> {
   const { arrays } = store;
   const template = new MerchantUidTemplate(plan.merchantUidTemplate, plan.runId, plan.buyers);
   const arrival = intendedArrival(plan);
@@ -48,6 +56,10 @@ export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeS
     return failReason === null ? null : secrets.text(failReason);
   });
   const reasonDetails = store.reasons.map((reason) => (reason.detail === null ? null : secrets.text(reason.detail)));
+  // In manual confirm the merchant's answer decides nothing at the gateway: the gateway's letter says what happened.
+  const manual = plan.completion !== null;
+  let buyerIndex = -1;
+  let truth: Pick<LedgerEntry, 'payment' | 'findings'> = {};
   await writeAtomically(path, '--ledger', async (file) => {
     let chunk = '';
     for (let request = 0; request < store.requests; request++) {
@@ -64,11 +76,21 @@ export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeS
       if (outcome === Outcome.Refused) {
         const id = arrays.detail[request]!;
         reason = reasonDetails[id] ?? null;
-        failReason = reasonFailures[id] ?? null;
+        failReason = manual ? null : (reasonFailures[id] ?? null);
       } else if (outcome === Outcome.Timeout || outcome === Outcome.ConnectionError) {
         const kind: NoAnswerKind = outcome === Outcome.Timeout ? 'timeout' : noAnswerKindOf(arrays.detail[request]!);
         error = kind;
-        failReason = decide(plan.dialect, { kind: 'no-answer', error: kind, message: '' }).failReason;
+        failReason = manual ? null : decide(plan.dialect, { kind: 'no-answer', error: kind, message: '' }).failReason;
+      }
+      if (manual && !duplicate) {
+        buyerIndex++;
+        if (statuses === null) truth = { payment: null, findings: [] };
+        else {
+          // A payment missing from the line (registration cut short) was never confirmed.
+          const letter = buyerIndex < statuses.length ? statuses.charCodeAt(buyerIndex) : 0x52;
+          const name = PAYMENT_STATE_NAMES[String.fromCharCode(letter) as keyof typeof PAYMENT_STATE_NAMES] ?? 'ready';
+          truth = { payment: name, findings: buyerFindings({ letter, ...buyerAnswers(store, request) }) };
+        }
       }
       const entry: LedgerEntry = {
         buyer: buyer + 1,
@@ -83,6 +105,7 @@ export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeS
         reason,
         failReason,
         lateStatus: (flags & Flag.LateAnswer) !== 0 ? arrays.status[request]! : null,
+        ...truth,
       };
       chunk += `${JSON.stringify(entry)}\n`;
       if ((request + 1) % LINES_PER_WRITE === 0) {
