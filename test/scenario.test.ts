@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { DIALECTS } from '../src/protocol/index.js';
 import { CASE_NAMES, CHECK_DEFAULTS } from '../src/contract/index.js';
+import { MANUAL_CONFIRM_CASE_NAMES } from '../src/contract/types.js';
 import { parseScenario, scenarioErrors, scenarioSchema, starterScenario } from '../src/scenario/index.js';
 import { startMerchant } from '../src/merchants/index.js';
 import { runCli } from './helpers/cli.js';
@@ -92,7 +93,7 @@ test('a pasted secret is refused without being repeated', () => {
 
 test('the schema lists exactly the cases the runner has', () => {
   const schema = scenarioSchema() as { properties: { cases: { items: { oneOf: { properties: { name: { const: string } } }[] } } } };
-  assert.deepEqual(schema.properties.cases.items.oneOf.map((branch) => branch.properties.name.const), [...CASE_NAMES]);
+  assert.deepEqual(schema.properties.cases.items.oneOf.map((branch) => branch.properties.name.const), [...CASE_NAMES, ...MANUAL_CONFIRM_CASE_NAMES]);
 });
 
 test('an invalid scenario file exits 2 with one line per error, naming the file', async (t) => {

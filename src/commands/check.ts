@@ -51,6 +51,13 @@ interface CheckFlags {
   flow?: string;
   body?: string;
   successStatus?: string;
+  tokenLifetime?: string;
+}
+
+function parseTokenLifetime(text: string): number {
+  const ms = parseDuration(text, '--token-lifetime');
+  if (!(ms >= 1)) throw new UsageError(`--token-lifetime: "${text}" is not a lifetime above 0; give e.g. 10m, 90s or 500ms`);
+  return ms;
 }
 
 const REPORTERS = ['cli', 'json', 'junit'] as const;
@@ -143,10 +150,11 @@ function parsePattern(text: string | undefined, flag: string): RegExp | undefine
 /** The scenario file's options with the flags laid over them: a flag always wins. */
 async function resolveOptions(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<CheckOptions> {
   const secretFlagGiven = flags.secret !== undefined || flags.secretEnv !== undefined;
+  const flagFlow = flags.flow === undefined ? undefined : parseFlow(flags.flow);
   const base =
     flags.scenario === undefined
       ? {}
-      : scenarioCheckOptions(await readScenarioFile(flags.scenario), context.env, flags.scenario, { readSecret: !secretFlagGiven });
+      : scenarioCheckOptions(await readScenarioFile(flags.scenario), context.env, flags.scenario, { readSecret: !secretFlagGiven, flow: flagFlow });
   const target = url ?? base.url;
   if (target === undefined) {
     throw new UsageError('no confirm URL: give it as confirm-sim check <url>, or as target.url in a --scenario file');
@@ -173,15 +181,16 @@ async function resolveOptions(url: string | undefined, flags: CheckFlags, contex
     timeoutMs: flags.timeout === undefined ? base.timeoutMs : parseDuration(flags.timeout, '--timeout'),
     p99BudgetMs: flags.p99Budget === undefined ? base.p99BudgetMs : parseDuration(flags.p99Budget, '--p99-budget'),
     maxErrorRate: flags.maxErrorRate === undefined ? base.maxErrorRate : parseFraction(flags.maxErrorRate, '--max-error-rate'),
-    gateway: flags.gateway,
-    settleMs: flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle'),
+    gateway: flags.gateway ?? base.gateway,
+    settleMs: flags.settle === undefined ? base.settleMs : parseDuration(flags.settle, '--settle'),
     strict: flags.strict ?? base.strict,
     grep: parsePattern(flags.grep, '--grep'),
     skip: parsePattern(flags.skip, '--skip'),
     bail: flags.bail ?? false,
-    flow: flags.flow === undefined ? undefined : parseFlow(flags.flow),
-    body: flags.body,
-    successStatus: flags.successStatus,
+    flow: flagFlow ?? base.flow,
+    body: flags.body ?? base.body,
+    successStatus: flags.successStatus ?? base.successStatus,
+    tokenLifetimeMs: flags.tokenLifetime === undefined ? base.tokenLifetimeMs : parseTokenLifetime(flags.tokenLifetime),
     signal: context.signal,
   };
 }
@@ -252,6 +261,7 @@ export const registerCheck: RegisterCommand = (program, context) => {
     .option('--flow <flow>', `${FLOWS.join(' or ')}: manual-confirm checks the URL as the merchant's completion endpoint (cases 15-20) and needs --gateway (default: confirm-process, cases 1-14)`)
     .option('--body <template>', 'manual-confirm: the JSON the buyer\'s front end posts, with {paymentId} {paymentToken} {txId} {amount} {n}')
     .option('--success-status <statuses>', 'manual-confirm: the merchant answers that tell a buyer "paid", e.g. 200 or 200,201 (default: 2xx)')
+    .option('--token-lifetime <duration>', "manual-confirm: how long each minted payment token is valid (default: the gateway's --token-lifetime)")
     .option('--list', 'list the cases and what each checks, then exit')
     .addHelpText(
       'after',

@@ -28,7 +28,7 @@ export interface CheckSetup {
   /** Which contract is checked: the Confirm Process's cases, or manual confirm's. */
   flow: Flow;
   /** manual-confirm: what a buyer's front end posts and which answers mean paid; null otherwise. */
-  completion: { template: CompletionTemplate; success: SuccessStatuses } | null;
+  completion: { template: CompletionTemplate; success: SuccessStatuses; tokenLifetimeMs: number | null } | null;
 }
 
 export function isLoopbackTarget(setup: CheckSetup): boolean {

@@ -35,6 +35,8 @@ export class CheckGateway {
     readonly plan: CheckGatewayPlan,
     readonly run: string,
     readonly dialect: Dialect,
+    /** manual-confirm: the minted tokens' lifetime; null for the gateway's own. */
+    readonly tokenLifetimeMs: number | null = null,
   ) {
     this.#link = connectGateway(plan.url);
   }
@@ -78,7 +80,7 @@ export class CheckGateway {
     try {
       const result = await this.#link.register({
         run: manual ? this.manualRun : this.run,
-        ...(manual ? { flow: 'manual-confirm' as const } : {}),
+        ...(manual ? { flow: 'manual-confirm' as const, ...(this.tokenLifetimeMs === null ? {} : { tokenLifetimeMs: this.tokenLifetimeMs }) } : {}),
         dialect: this.dialect,
         ...(this.plan.noticeUrl === null ? {} : { noticeUrl: this.plan.noticeUrl }),
         declineRate: 0,

@@ -71,7 +71,7 @@ export function casesOf(flow: Flow): readonly ContractCase[] {
 
 function resolveCompletion(options: CheckOptions, flow: Flow, gateway: CheckGatewayPlan | null, dialect: CheckSetup['dialect']): CheckSetup['completion'] {
   if (flow !== 'manual-confirm') {
-    for (const [value, flag] of [[options.body, '--body'], [options.successStatus, '--success-status']] as const) {
+    for (const [value, flag] of [[options.body, '--body'], [options.successStatus, '--success-status'], [options.tokenLifetimeMs, '--token-lifetime']] as const) {
       if (value !== undefined) throw new UsageError(`${flag} is for --flow manual-confirm: the Confirm Process's confirm body and 200 are fixed`);
     }
     return null;
@@ -81,7 +81,11 @@ function resolveCompletion(options: CheckOptions, flow: Flow, gateway: CheckGate
   }
   if (!isV2(dialect)) throw new UsageError(`--flow manual-confirm is V2's: give a V2 --dialect (the webhook version), not ${dialect}`);
   const success = successStatusesOf(options.successStatus);
-  return { template: new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE), success };
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? null;
+  if (tokenLifetimeMs !== null && !(Number.isFinite(tokenLifetimeMs) && tokenLifetimeMs >= 1)) {
+    throw new UsageError(`--token-lifetime: ${tokenLifetimeMs} ms is not a lifetime; give e.g. 10m`);
+  }
+  return { template: new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE), success, tokenLifetimeMs };
 }
 
 function checkHookUrls(options: CheckOptions): MerchantHookUrls {
@@ -207,7 +211,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
     const hooks = new MerchantHooks(setup.hooks, setup.hookHeaders, setup.timeoutMs, signal);
     const runId = newRunId();
     const ids = new OrderIds(runId);
-    const gateway = setup.gateway ? new CheckGateway(setup.gateway, `check-${runId}`, setup.dialect) : null;
+    const gateway = setup.gateway ? new CheckGateway(setup.gateway, `check-${runId}`, setup.dialect, setup.completion?.tokenLifetimeMs ?? null) : null;
     const results: CaseResult[] = [];
     let stopReason: string | null = null;
     // Whatever a case saw of the merchant may echo a credential we sent; results are shown and kept masked.

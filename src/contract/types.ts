@@ -180,6 +180,8 @@ export interface CheckOptions {
   body?: string | undefined;
   /** manual-confirm: the merchant answers that tell a buyer "paid"; default any 2xx. */
   successStatus?: string | SuccessStatuses | undefined;
+  /** manual-confirm: how long each minted paymentToken stays valid; default the gateway's own lifetime. */
+  tokenLifetimeMs?: number | undefined;
   signal?: AbortSignal;
 }
 

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { webhookSecretFromEnv } from '../protocol/index.js';
+import { parseSuccessStatuses, type Flow } from '../protocol/flows.js';
+import { CompletionTemplate } from '../protocol/completion.js';
 import type { CaseName, CheckOptions } from '../contract/types.js';
 import { parseDuration } from '../util/duration.js';
 import { UsageError } from '../util/errors.js';
@@ -52,18 +54,47 @@ export async function readScenarioFile(file: string): Promise<Scenario> {
   return parseScenario(text, file);
 }
 
+/** A token lifetime as the gateway takes it: a duration above 0. */
+function lifetimeMs(text: string, where: string): number {
+  const ms = parseDuration(text, where);
+  if (!(ms >= 1)) throw new UsageError(`${where}: "${text}" is not a lifetime above 0; give e.g. 10m, 90s or 500ms`);
+  return ms;
+}
+
+/**
+ * The manual-confirm settings, checked as their flags are (a bad template or status list is one line naming its
+ * place in the file). `flow` is the flow the run will use (a --flow flag may have replaced the file's).
+ */
+function manualConfirmOptions(scenario: Scenario, file: string, flow: Flow): Partial<CheckOptions> {
+  const settings = scenario.manualConfirm;
+  if (settings === undefined) return {};
+  if (flow !== 'manual-confirm') {
+    throw new UsageError(`${file}: /manualConfirm: is for flow manual-confirm; set /flow to manual-confirm (or pass --flow manual-confirm), or remove it`);
+  }
+  const options: Partial<CheckOptions> = {};
+  if (settings.body !== undefined) options.body = new CompletionTemplate(settings.body, `${file}: /manualConfirm/body`).text;
+  if (settings.successStatus !== undefined) options.successStatus = parseSuccessStatuses(settings.successStatus, `${file}: /manualConfirm/successStatus`);
+  if (settings.tokenLifetime !== undefined) options.tokenLifetimeMs = lifetimeMs(settings.tokenLifetime, `${file}: /manualConfirm/tokenLifetime`);
+  return options;
+}
+
 /**
  * The check options a scenario describes; the CLI lays its flags over them. `readSecret: false` leaves
- * target.secretEnv unread, for when a --secret flag replaces it and the variable need not be set.
+ * target.secretEnv unread, for when a --secret flag replaces it and the variable need not be set. `flow` is a
+ * --flow flag's, which wins over the file's.
  */
 export function scenarioCheckOptions(
   scenario: Scenario,
   env: NodeJS.ProcessEnv,
   file: string,
-  { readSecret = true }: { readSecret?: boolean } = {},
+  { readSecret = true, flow }: { readSecret?: boolean; flow?: Flow | undefined } = {},
 ): Partial<CheckOptions> {
-  const options: Partial<CheckOptions> = {};
-  const { target = {}, product = {}, budgets = {} } = scenario;
+  const runFlow = flow ?? scenario.flow ?? 'confirm-process';
+  const options: Partial<CheckOptions> = { ...manualConfirmOptions(scenario, file, runFlow) };
+  if (scenario.flow !== undefined) options.flow = scenario.flow;
+  const { target = {}, product = {}, budgets = {}, gateway = {} } = scenario;
+  if (gateway.url !== undefined) options.gateway = gateway.url;
+  if (gateway.settle !== undefined) options.settleMs = parseDuration(gateway.settle, `${file}: /gateway/settle`);
   if (target.url !== undefined) options.url = target.url;
   if (target.dialect !== undefined) options.dialect = target.dialect;
   if (target.secretEnv !== undefined && readSecret) options.secret = webhookSecretFromEnv(env, target.secretEnv, `${file}: /target/secretEnv`);

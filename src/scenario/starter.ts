@@ -1,6 +1,8 @@
 import YAML, { isMap, isPair, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { formatMs } from '../util/duration.js';
-import { CASE_NAMES } from '../contract/types.js';
+import { CASE_NAMES, MANUAL_CONFIRM_CASE_NAMES, type CaseName } from '../contract/types.js';
+import { DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
+import { DEFAULT_SUCCESS_STATUSES } from '../protocol/flows.js';
 import { CHECK_DEFAULTS } from '../contract/runner.js';
 import { DEFAULT_TIMEOUT_MS } from '../protocol/index.js';
 import { scenarioSchema, type Scenario, type ScenarioCase } from './validate.js';
@@ -10,6 +12,9 @@ export type StarterFormat = (typeof STARTER_FORMATS)[number];
 
 const MERCHANT = 'http://127.0.0.1:3000';
 const SECRET_ENV_EXAMPLE = 'PORTONE_WEBHOOK_SECRET';
+const GATEWAY_EXAMPLE = 'http://127.0.0.1:4000';
+/** The gateway's own default token lifetime (confirm-sim gateway --token-lifetime), shown in the commented example. */
+const TOKEN_LIFETIME_EXAMPLE = '10m';
 /** Comment lines are wrapped to stay readable beside the values in an editor. */
 const COMMENT_WIDTH = 96;
 
@@ -18,11 +23,12 @@ function durationText(ms: number): string {
   return formatMs(ms).replace(/\.00 s$/, 's').replace(' ', '');
 }
 
-function caseEntry(name: (typeof CASE_NAMES)[number]): ScenarioCase {
+function caseEntry(name: CaseName): ScenarioCase {
   switch (name) {
     case 'latency-under-load':
       return { name, connections: CHECK_DEFAULTS.load.connections, duration: durationText(CHECK_DEFAULTS.load.durationMs) };
     case 'first-come-burst':
+    case 'burst-confirms-stock':
       return { name, buyers: CHECK_DEFAULTS.burst.buyers, stock: CHECK_DEFAULTS.burst.stock };
     default:
       return { name };
@@ -32,12 +38,13 @@ function caseEntry(name: (typeof CASE_NAMES)[number]): ScenarioCase {
 /** The starter scenario: a merchant on port 3000 with every hook, every default spelled out, every case listed. */
 export function starterScenario(): Scenario {
   return {
+    flow: 'confirm-process',
     target: { url: `${MERCHANT}/confirm`, dialect: 'v1', timeout: durationText(DEFAULT_TIMEOUT_MS) },
     hooks: { order: `${MERCHANT}/orders`, reset: `${MERCHANT}/reset`, stock: `${MERCHANT}/stock`, webhook: `${MERCHANT}/webhook` },
     product: { price: CHECK_DEFAULTS.price, quantity: 1, stock: CHECK_DEFAULTS.productStock },
     budgets: { p99: durationText(CHECK_DEFAULTS.p99BudgetMs), release: durationText(CHECK_DEFAULTS.releaseBudgetMs) },
     strict: false,
-    cases: CASE_NAMES.map(caseEntry),
+    cases: [...CASE_NAMES, ...MANUAL_CONFIRM_CASE_NAMES].map(caseEntry),
   };
 }
 
@@ -96,6 +103,24 @@ function annotate(node: Node | null, schema: SchemaNode | undefined): void {
   }
 }
 
+/** The gateway and manualConfirm sections as comments: how a manual-confirm scenario (cases 15-20) starts. */
+function manualConfirmExample(schema: SchemaNode): string {
+  const gateway = child(schema, 'gateway');
+  const manual = child(schema, 'manualConfirm');
+  return [
+    wrap(describe(gateway) ?? ''),
+    ' gateway:',
+    `   url: ${GATEWAY_EXAMPLE}`,
+    `   settle: 2s`,
+    wrap(describe(manual) ?? ''),
+    ' For a manual-confirm endpoint: flow: manual-confirm, target.url its completion URL, a V2 target.dialect.',
+    ' manualConfirm:',
+    `   body: '${DEFAULT_COMPLETION_TEMPLATE}'`,
+    `   successStatus: ${DEFAULT_SUCCESS_STATUSES.text}`,
+    `   tokenLifetime: ${TOKEN_LIFETIME_EXAMPLE}`,
+  ].join('\n');
+}
+
 /** A commented YAML starter; `schemaPath` is where the user's editor finds the schema (yaml-language-server). */
 export function renderStarterYaml(schemaPath: string): string {
   const schema = scenarioSchema();
@@ -107,6 +132,11 @@ export function renderStarterYaml(schemaPath: string): string {
     // Commented out: an unset variable would stop the check, and V1 merchants have no secret at all.
     const secretEnv = describe(child(child(schema, 'target'), 'secretEnv')) ?? '';
     timeout.key.commentBefore = `${wrap(secretEnv)}\n secretEnv: ${SECRET_ENV_EXAMPLE}\n${timeout.key.commentBefore ?? ''}`;
+  }
+  const product = (document.contents as YAML.YAMLMap).items.find((pair) => isScalar(pair.key) && pair.key.value === 'product');
+  if (product && isScalar(product.key)) {
+    // Commented out: a check with a gateway URL needs that gateway running, and manualConfirm needs flow manual-confirm.
+    product.key.commentBefore = `${manualConfirmExample(schema)}\n${product.key.commentBefore ?? ''}`;
   }
   for (const pair of (document.contents as YAML.YAMLMap).items.slice(1)) {
     if (isScalar(pair.key)) pair.key.spaceBefore = true;
@@ -123,7 +153,7 @@ export function renderStarterYaml(schemaPath: string): string {
 export function renderStarterJson(schemaPath: string): string {
   const scenario: Scenario = {
     $schema: schemaPath,
-    $comment: `Every field is described in the schema ($schema); set target.secretEnv to the name of the variable holding the V2 webhook secret, e.g. ${SECRET_ENV_EXAMPLE}. Run: npx confirm-sim check --scenario <this file>`,
+    $comment: `Every field is described in the schema ($schema); set target.secretEnv to the name of the variable holding the V2 webhook secret, e.g. ${SECRET_ENV_EXAMPLE}. For a manual-confirm completion endpoint (cases 15-20) set flow to manual-confirm, gateway.url (e.g. ${GATEWAY_EXAMPLE}) and, if your front end posts another shape, manualConfirm.body. Run: npx confirm-sim check --scenario <this file>`,
     ...starterScenario(),
   };
   return `${JSON.stringify(scenario, null, 2)}\n`;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Dialect } from '../protocol/index.js';
+import type { Flow } from '../protocol/flows.js';
 import { CASE_NAMES, type CaseName } from '../contract/types.js';
 import { durationProblem } from '../util/duration.js';
 
@@ -15,7 +16,10 @@ export type DurationValue = string;
 export interface Scenario {
   $schema?: string;
   $comment?: string;
+  flow?: Flow;
   target?: { url?: string; dialect?: Dialect; secretEnv?: string; timeout?: DurationValue };
+  gateway?: { url?: string; settle?: DurationValue };
+  manualConfirm?: { body?: string; successStatus?: string; tokenLifetime?: DurationValue };
   hooks?: { order?: string; reset?: string; stock?: string; webhook?: string };
   product?: { price?: number; quantity?: number; stock?: number };
   budgets?: { p99?: DurationValue; release?: DurationValue };

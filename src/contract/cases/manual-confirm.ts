@@ -300,6 +300,7 @@ export const burstConfirmsStock: ContractCase = {
           flow: 'manual-confirm',
           body: completion.template.text,
           successStatus: completion.success,
+          tokenLifetimeMs: completion.tokenLifetimeMs ?? undefined,
           amount: setup.product.price,
           merchantUid: `${context.newOrderId()}-{n}`,
           timeoutMs: setup.timeoutMs,
