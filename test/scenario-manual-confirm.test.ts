@@ -124,6 +124,12 @@ test('check --scenario runs manual confirm from the file: its body, success stat
   assert.equal(expired.status, 'failed', expired.message);
   assert.match(expired.message, /INVALID_PAYMENT_TOKEN.*holds the payment ready/);
 
+  // --list shows the file's flow's cases.
+  const listed = await runCli(['check', '--scenario', file, '--list']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /completes-known-order/);
+  assert.doesNotMatch(listed.stdout, /confirms-known-order/);
+
   writeFileSync(file, readFileSync(file, 'utf8').replace('tokenLifetime: 1ms', 'tokenLifetime: 5'));
   const bad = await runCli(['check', '--scenario', file]);
   assert.equal(bad.code, 2);

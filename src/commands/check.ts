@@ -205,7 +205,8 @@ async function writeFileReports(plan: ReporterPlan, result: CheckResult): Promis
 async function runCheckCommand(url: string | undefined, flags: CheckFlags, context: CliContext): Promise<void> {
   const style = terminalChalk(context.stdout, context.env);
   if (flags.list) {
-    const flow = flags.flow === undefined ? undefined : parseFlow(flags.flow);
+    // A scenario's flow decides which cases there are, as it does for the run.
+    const flow = flags.flow === undefined ? (flags.scenario === undefined ? undefined : (await readScenarioFile(flags.scenario)).flow) : parseFlow(flags.flow);
     context.stdout.write(formatCaseList(selectCases(parsePattern(flags.grep, '--grep'), parsePattern(flags.skip, '--skip'), PATTERN_FLAGS, flow), style));
     context.setExitCode(ExitCode.ok);
     return;
