@@ -37,6 +37,8 @@ export function codeBlocks(readme: string[]): CodeBlock[] {
       }
     } else if (open !== null) open.lines.push(text.slice(Math.min(indent, text.length - text.trimStart().length)));
   });
+  // An unclosed fence turns the rest of the README inside out (prose read as code and code as prose).
+  if (open !== null) throw new Error(`README.md:${(open as CodeBlock).line - 1}: this code block is never closed with \`\`\``);
   return blocks;
 }
 
