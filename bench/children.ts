@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { onServerCpu } from './pinning.js';
@@ -33,16 +34,33 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const SERVER_START_TIMEOUT_MS = 10_000;
 const SERVER_SCRIPT = fileURLToPath(new URL('./fixed-answer-server.js', import.meta.url));
+const LOOP_SERVER_SCRIPT = fileURLToPath(new URL('./loop-server.js', import.meta.url));
 
-export interface FixedAnswerServer {
-  /** A confirm URL on the server; it answers 200 `{}` on every path. */
-  url: string;
+export interface ChildServer<T> {
+  /** What the child sent once it was listening. */
+  ready: T;
+  /** CPU time (user + system) the child has used so far, in µs; null where /proc cannot tell. */
+  cpuMicros(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
-/** Starts the node:http 200 `{}` server in its own process, on the server's CPU when the bench pins. */
-export function startFixedAnswerServer(cpus: CpuPlan | null): Promise<FixedAnswerServer> {
-  const [command, args] = onServerCpu(cpus, process.execPath, [SERVER_SCRIPT]);
+/** Linux counts a process's CPU time in clock ticks of 10 ms (USER_HZ is 100 on every architecture node runs on). */
+const MICROS_PER_TICK = 10_000;
+
+async function cpuMicrosOf(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = fields === undefined ? Number.NaN : Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks * MICROS_PER_TICK : null;
+}
+
+/**
+ * Starts a node script that listens and sends its URLs over the IPC channel, with `command args` deciding
+ * where it runs (see pinning.ts); `check` turns the message into the caller's type or says what is wrong.
+ */
+function startChildServer<T>(name: string, [command, args]: [string, string[]], check: (message: unknown) => T | string): Promise<ChildServer<T>> {
   const child = track(spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
@@ -54,19 +72,60 @@ export function startFixedAnswerServer(cpus: CpuPlan | null): Promise<FixedAnswe
     const fail = (why: string): void => {
       clearTimeout(timer);
       void stop();
-      reject(new Error(`the fixed-answer server did not start: ${why}`));
+      reject(new Error(`the ${name} did not start: ${why}`));
     };
     const timer = setTimeout(() => fail(`no port after ${SERVER_START_TIMEOUT_MS} ms`), SERVER_START_TIMEOUT_MS);
     const exitedEarly = (code: number | null, signal: NodeJS.Signals | null): void => fail(`it exited (${signal ?? code})`);
     child.once('error', (error) => fail(error.message));
     child.once('exit', exitedEarly);
-    child.once('message', (message: { port?: unknown }) => {
-      if (typeof message.port !== 'number') return fail(`unexpected message ${JSON.stringify(message)}`);
+    child.once('message', (message: unknown) => {
+      const ready = check(message);
+      if (typeof ready === 'string') return fail(ready);
       clearTimeout(timer);
       child.removeListener('exit', exitedEarly);
-      resolve({ url: `http://127.0.0.1:${message.port}/confirm`, stop });
+      resolve({ ready, stop, cpuMicros: () => cpuMicrosOf(child.pid) });
     });
   });
+}
+
+export interface FixedAnswerServer {
+  /** A confirm URL on the server; it answers 200 `{}` on every path. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the node:http 200 `{}` server in its own process, on the server's CPU when the bench pins. */
+export async function startFixedAnswerServer(cpus: CpuPlan | null): Promise<FixedAnswerServer> {
+  const server = await startChildServer('fixed-answer server', onServerCpu(cpus, process.execPath, [SERVER_SCRIPT]), (message) => {
+    const port = (message as { port?: unknown } | null)?.port;
+    return typeof port === 'number' ? port : `unexpected message ${JSON.stringify(message)}`;
+  });
+  return { url: `http://127.0.0.1:${server.ready}/confirm`, stop: server.stop };
+}
+
+export interface LoopMerchantUrls {
+  url: string;
+  webhookUrl: string;
+  resetUrl: string;
+  stockUrl: string;
+}
+
+function urlsOf<K extends string>(message: unknown, keys: readonly K[]): Record<K, string> | string {
+  const record = message as Record<string, unknown> | null;
+  const ok = record !== null && typeof record === 'object' && keys.every((key) => typeof record[key] === 'string');
+  return ok ? (record as Record<K, string>) : `unexpected message ${JSON.stringify(message)}`;
+}
+
+/** The sample merchant taking any new order, with `stock` units and as many orders kept, in its own process. */
+export function startLoopMerchant(placed: (command: string, args: string[]) => [string, string[]], stock: number): Promise<ChildServer<LoopMerchantUrls>> {
+  return startChildServer('sample merchant', placed(process.execPath, [LOOP_SERVER_SCRIPT, 'merchant', String(stock)]), (message) =>
+    urlsOf(message, ['url', 'webhookUrl', 'resetUrl', 'stockUrl'] as const),
+  );
+}
+
+/** The simulated gateway in its own process, as `confirm-sim gateway` runs beside a merchant. */
+export function startLoopGateway(placed: (command: string, args: string[]) => [string, string[]]): Promise<ChildServer<{ url: string }>> {
+  return startChildServer('gateway', placed(process.execPath, [LOOP_SERVER_SCRIPT, 'gateway']), (message) => urlsOf(message, ['url'] as const));
 }
 
 export interface Finished {

@@ -44,3 +44,16 @@ export function pinThisProcess(plan: CpuPlan): string | null {
 export function onServerCpu(plan: CpuPlan | null, command: string, args: string[]): [string, string[]] {
   return plan === null ? [command, args] : [plan.taskset, ['-c', String(plan.server), command, ...args]];
 }
+
+/** Where a child of the bench runs: beside the server, beside the generator, or wherever the scheduler puts it. */
+export type Placement = 'server' | 'generator' | 'either';
+
+/**
+ * The command line running `command args` as `placement` says; unpinned runs leave it as is. A child inherits
+ * the generator's pinning, so 'either' widens it again to both CPUs.
+ */
+export function placedOn(plan: CpuPlan | null, placement: Placement, command: string, args: string[]): [string, string[]] {
+  if (plan === null || placement === 'generator') return [command, args];
+  const cpus = placement === 'server' ? String(plan.server) : `${plan.generator},${plan.server}`;
+  return [plan.taskset, ['-c', cpus, command, ...args]];
+}

@@ -2,6 +2,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { terminalChalk } from '../src/reporters/style.js';
+import { GATEWAY_TARGET, benchGateway } from './gateway.js';
+import type { GatewaySizes } from './gateway.js';
 import { MEMORY_TARGET, benchMemory } from './memory.js';
 import type { MemorySizes } from './memory.js';
 import { SPREAD_TARGET, benchSpread } from './spread.js';
@@ -19,23 +21,26 @@ import { pinThisProcess, planCpus } from './pinning.js';
  * it exits 0 on a MISS and 1 only when a figure could not be measured at all.
  */
 
-const SECTIONS = ['throughput', 'spread', 'memory'] as const;
+const SECTIONS = ['throughput', 'gateway', 'spread', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Sizes {
   throughput: ThroughputSizes;
+  gateway: GatewaySizes;
   spread: SpreadSizes;
   memory: MemorySizes;
 }
 
 const FULL: Sizes = {
   throughput: { requests: 20_000, connections: [50, 200], rounds: 7, warmupRequests: 5_000 },
+  gateway: { buyers: 20_000, connections: 50, rounds: 5, warmupBuyers: 5_000 },
   spread: { buyers: 5_000, rounds: 7 },
   memory: { buyers: 1_000_000, calibrationRequests: 30_000 },
 };
 
 const QUICK: Sizes = {
   throughput: { requests: 10_000, connections: [50, 200], rounds: 1, warmupRequests: 2_000 },
+  gateway: { buyers: 10_000, connections: 50, rounds: 1, warmupBuyers: 2_000 },
   spread: { buyers: 1_000, rounds: 3 },
   memory: { buyers: 100_000, calibrationRequests: 10_000 },
 };
@@ -43,6 +48,7 @@ const QUICK: Sizes = {
 /** What each section measures, for the row it gets when it fails before producing one. */
 const SECTION_TARGETS: Record<Section, { figure: string; target: Target }> = {
   throughput: { figure: 'throughput', target: THROUGHPUT_TARGET },
+  gateway: { figure: 'burst --gateway throughput', target: GATEWAY_TARGET },
   spread: { figure: 'dispatch spread', target: SPREAD_TARGET },
   memory: { figure: 'peak RSS', target: MEMORY_TARGET },
 };
@@ -86,6 +92,8 @@ async function runSection(section: Section, sizes: Sizes, context: BenchContext)
     switch (section) {
       case 'throughput':
         return await benchThroughput(sizes.throughput, context);
+      case 'gateway':
+        return await benchGateway(sizes.gateway, context);
       case 'spread':
         return await benchSpread(sizes.spread, context);
       case 'memory':
