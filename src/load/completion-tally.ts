@@ -4,7 +4,8 @@ import { Flag, Outcome, type OutcomeStore } from './outcomes.js';
 
 /**
  * Sets every buyer's answers against the gateway's letter for its payment (one per buyer, in registration
- * order, which is the store's buyer order: a manual-confirm run is one process with the whole run's slice).
+ * order, which is the store's buyer order: each process, one shard's included, registers its own slice as
+ * its own run at the gateway).
  * One pass over the typed arrays; only counts and a few order ids come out.
  */
 

@@ -85,7 +85,7 @@ export async function registerSale(
     try {
       const result = await link.register(
         {
-          run: plan.runId,
+          run: gateway.run,
           dialect: plan.dialect,
           ...(gateway.noticeUrl === null ? {} : { noticeUrl: gateway.noticeUrl }),
           declineRate: gateway.declineRate,
@@ -102,7 +102,7 @@ export async function registerSale(
     } catch (error) {
       if (signal?.aborted) return { registered, tokens };
       if (error instanceof UsageError) throw error;
-      throw gatewayFailure(gateway, `registering the sale's payments (run ${plan.runId})`, error);
+      throw gatewayFailure(gateway, `registering the sale's payments (run ${gateway.run})`, error);
     }
   }
   return { registered, tokens };
@@ -137,9 +137,9 @@ function keepTokens(
 /** manual-confirm: the gateway's letter for each payment of the run, in registration order. */
 export async function readStatuses(link: GatewayLink, plan: BurstPlan): Promise<SaleStatuses> {
   try {
-    return await link.statuses(plan.runId);
+    return await link.statuses(plan.gateway!.run);
   } catch (error) {
-    throw gatewayFailure(plan.gateway!, `reading the payments' statuses (run ${plan.runId})`, error);
+    throw gatewayFailure(plan.gateway!, `reading the payments' statuses (run ${plan.gateway!.run})`, error);
   }
 }
 
@@ -153,11 +153,12 @@ export function answerReporter(
   store: () => OutcomeStore,
 ): (request: number, status: number | null, body: string | undefined) => void {
   const builder = new ConfirmRequestBuilder(plan);
+  const run = plan.gateway!.run;
   return (request, status, body) => {
     const outcomes = store();
     if ((outcomes.arrays.flags[request]! & Flag.Duplicate) !== 0) return;
     const orderId = builder.merchantUid(outcomes.globalBuyer(request));
-    link.answer(body === undefined ? { run: plan.runId, orderId, status } : { run: plan.runId, orderId, status, body });
+    link.answer(body === undefined ? { run, orderId, status } : { run, orderId, status, body });
   };
 }
 
@@ -261,9 +262,9 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
   let statuses: SaleStatuses | null = null;
   for (;;) {
     try {
-      summary = await link.summary(plan.runId);
+      summary = await link.summary(gateway.run);
     } catch (error) {
-      throw gatewayFailure(gateway, `reading the sale's summary (run ${plan.runId})`, error);
+      throw gatewayFailure(gateway, `reading the sale's summary (run ${gateway.run})`, error);
     }
     const atMs = performance.now() - started;
     if (probe !== null) {
@@ -282,7 +283,7 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
     if (settled || atMs >= gateway.settleMs || signal?.aborted) break;
     await sleep(Math.min(SETTLE_POLL_MS, Math.max(1, gateway.settleMs - atMs)));
   }
-  await endRun(link, plan.runId);
+  await endRun(link, gateway.run);
   return {
     payments: paymentsSection(gateway, link.url, summary, {
       budgetMs: gateway.settleMs,

@@ -1,12 +1,13 @@
 import { UsageError } from '../util/errors.js';
-import { countInversions, inversionExamples } from '../oracle/fairness.js';
+import { countAcceptedAfterRefusal, countInversions, inversionExamples } from '../oracle/fairness.js';
+import { emptyManualConfirmTally, type ManualConfirmExamples, type PaymentStatusCounts, type UnconfirmedCauses } from '../oracle/manual-confirm.js';
 import { EXAMPLE_KEYS, EXAMPLES_PER_FINDING, emptyErrorTally, emptyExamples } from '../oracle/stock-oracle.js';
 import type { ErrorTally, StockTally } from '../oracle/stock-oracle.js';
 import { decodeLatencyHistogram, bucketsFromReport, newLatencyHistogram, summarizeLatency } from './latency.js';
 import { MerchantUidTemplate, sliceOf, wholeRun } from './schedule.js';
 import { decodeTimeline, judgeReport } from './summarize.js';
 import { mergeTimelines } from './timeline.js';
-import type { BurstReport, RefusalReasonSummary } from './report.js';
+import type { BurstReport, ManualConfirmSection, PaymentsSection, RefusalReasonSummary } from './report.js';
 
 /** Run parameters every shard of one run must share, or their reports describe different sales. */
 const SHARED_CONFIG = [
@@ -24,6 +25,7 @@ const SHARED_CONFIG = [
   'p99BudgetMs',
   'maxErrorRate',
   'fairnessWindowMs',
+  'flow',
 ] as const;
 
 function sum(values: number[]): number {
@@ -34,8 +36,8 @@ function addInto(target: Record<string, number>, source: Record<string, number>)
   for (const [key, value] of Object.entries(source)) target[key] = (target[key] ?? 0) + value;
 }
 
-function present(values: Array<number | null>): number[] {
-  return values.filter((value): value is number => value !== null);
+function present<T>(values: Array<T | null>): T[] {
+  return values.filter((value): value is T => value !== null);
 }
 
 function mergeErrors(all: ErrorTally[]): ErrorTally {
@@ -75,6 +77,59 @@ function checkSameRun(reports: BurstReport[]): void {
     }
     seen.add(report.config.shard.index);
   }
+}
+
+/**
+ * Every shard registers and settles its own payments at the gateway, so the sale's are their sum. Waits and
+ * stock readings belong to one shard's clock: the longest wait is kept, the readings are not.
+ */
+function mergePayments(reports: BurstReport[]): PaymentsSection | null {
+  const sections = present(reports.map((report) => report.payments ?? null));
+  if (sections.length === 0) return null;
+  if (sections.length < reports.length) {
+    throw new UsageError('merge: some shards ran with --gateway and some without; run every shard with the same flags');
+  }
+  const first = sections[0]!;
+  const total = (pick: (section: PaymentsSection) => number): number => sum(sections.map(pick));
+  return {
+    ...first,
+    registered: total((p) => p.registered),
+    paid: total((p) => p.paid),
+    declined: total((p) => p.declined),
+    failed: total((p) => p.failed),
+    cancelled: total((p) => p.cancelled),
+    ready: total((p) => p.ready),
+    webhooks: {
+      sent: total((p) => p.webhooks.sent),
+      retried: total((p) => p.webhooks.retried),
+      unanswered: total((p) => p.webhooks.unanswered),
+      pending: total((p) => p.webhooks.pending),
+    },
+    settle: { budgetMs: first.settle.budgetMs, waitedMs: Math.max(...sections.map((p) => p.settle.waitedMs)), restoredAfterMs: null, samples: [] },
+    examples: {
+      declined: sections.flatMap((p) => p.examples.declined).slice(0, EXAMPLES_PER_FINDING),
+      failed: sections.flatMap((p) => p.examples.failed).slice(0, EXAMPLES_PER_FINDING),
+    },
+  };
+}
+
+/** manual confirm: every count of the buyers' answers against their payments adds up across shards. */
+function mergeManualConfirm(reports: BurstReport[]): ManualConfirmSection | null {
+  const sections = present(reports.map((report) => report.manualConfirm ?? null));
+  if (sections.length === 0) return null;
+  const merged: ManualConfirmSection = { ...emptyManualConfirmTally(), body: sections[0]!.body, successStatus: sections[0]!.successStatus, tokenLifetimeMs: sections[0]!.tokenLifetimeMs };
+  for (const section of sections) {
+    for (const key of Object.keys(merged.statuses) as Array<keyof PaymentStatusCounts>) merged.statuses[key] += section.statuses[key];
+    for (const key of Object.keys(merged.unconfirmed) as Array<keyof UnconfirmedCauses>) merged.unconfirmed[key] += section.unconfirmed[key];
+    for (const key of ['confirmed', 'toldPaid', 'chargedRefused', 'toldPaidUnconfirmed', 'doubleConfirm', 'chargedUnanswered', 'confirmCalls', 'confirmsSucceeded'] as const) {
+      merged[key] += section[key];
+    }
+    addInto(merged.confirmsRefused, section.confirmsRefused);
+    for (const key of Object.keys(merged.examples) as Array<keyof ManualConfirmExamples>) {
+      merged.examples[key] = [...merged.examples[key], ...section.examples[key]].slice(0, EXAMPLES_PER_FINDING);
+    }
+  }
+  return merged;
 }
 
 function mergeReasons(reports: BurstReport[]): RefusalReasonSummary[] {
@@ -157,9 +212,11 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
   const paced = config.mode !== 'burst';
   const startedAt = Math.min(...reports.map((r) => r.timing.startedAt));
   let inversions: number | null = null;
+  let acceptedAfterRefusal: number | null = null;
   if (paced) {
     const timeline = mergedTimeline(reports, startedAt);
     if (timeline) {
+      acceptedAfterRefusal = countAcceptedAfterRefusal(timeline.states, timeline.times, config.fairnessWindowMs);
       inversions = countInversions(timeline.states, timeline.times, config.fairnessWindowMs);
       const found = inversionExamples(timeline.states, timeline.times, config.fairnessWindowMs, EXAMPLES_PER_FINDING);
       examples.unfairAccepted = found.acceptedLate.map((buyer) => template.render(buyer));
@@ -170,6 +227,8 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
   }
   const tallies = reports.map((report) => report.tally);
   const probe = mergeProbe(reports);
+  const payments = mergePayments(reports);
+  const manualConfirm = mergeManualConfirm(reports);
   const tally: StockTally & { errors: ErrorTally } = {
     buyers: sum(tallies.map((t) => t.buyers)),
     stock: config.stock,
@@ -190,8 +249,12 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
     latencyP99Ms: latency.p99,
     inversions,
     probe: probe ? { before: probe.before, after: probe.after } : null,
-    // burst refuses --gateway with --shard: a shard's payments cannot be told from the whole run's.
-    payments: null,
+    payments: payments && {
+      paid: payments.paid,
+      declined: payments.declined,
+      acceptedAfterRefusal,
+      declinedExamples: payments.examples.declined.slice(0, EXAMPLES_PER_FINDING),
+    },
     interrupted: tallies.some((t) => t.interrupted),
     missingShards,
     errors: mergeErrors(tallies.map((t) => t.errors ?? emptyErrorTally())),
@@ -226,7 +289,7 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
     target: first.target,
     config: mergedConfig,
     shards: indices,
-    verdict: judgeReport({ ...config, shard: null }, tally),
+    verdict: judgeReport({ ...config, shard: null }, tally, manualConfirm && { section: manualConfirm, settleMs: payments?.settle.budgetMs ?? 0 }),
     counts,
     statusCodes,
     errorKinds,
@@ -251,7 +314,8 @@ export function mergeBurstReports(reports: BurstReport[]): BurstReport {
       probeUrl: reports.find((r) => r.stock.probeUrl !== null)?.stock.probeUrl ?? null,
       probe,
     },
-    payments: null,
+    payments,
+    ...(manualConfirm === null ? {} : { manualConfirm }),
     fairness: paced && inversions !== null ? { windowMs: config.fairnessWindowMs, inversions, timeline: null } : null,
     tally,
     transport: {

@@ -146,6 +146,11 @@ export interface CompletionPlan {
 /** The gateway side of a run, as plain data: workers open their own link to the same URL. */
 export interface GatewayPlan {
   url: string;
+  /**
+   * The gateway's name for this process's part of the sale: the run id, or for one shard the run id and the
+   * shard, so each shard registers, settles and reads back its own payments and `merge` adds them up.
+   */
+  run: string;
   api: 'v1' | 'v2';
   noticeUrl: string | null;
   declineRate: number;
@@ -210,7 +215,7 @@ export function gatewayUrlOf(target: GatewayTarget, option = 'gateway'): string 
   return url.origin;
 }
 
-function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, shard: ShardSpec | null): GatewayPlan | null {
+function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, runId: string, shard: ShardSpec | null): GatewayPlan | null {
   if (options.gateway === undefined) {
     for (const [value, option] of [[options.webhookUrl, 'webhookUrl'], [options.declineRate, 'declineRate'], [options.settleMs, 'settleMs']] as const) {
       if (value !== undefined) {
@@ -218,11 +223,6 @@ function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, shard: Shar
       }
     }
     return null;
-  }
-  if (shard !== null) {
-    throw new UsageError(
-      "`gateway` with `shard`: a shard cannot tell its payments from the whole run's yet; run one process (use `workers` for more load)",
-    );
   }
   const url = gatewayUrlOf(options.gateway);
   const declineRate = options.declineRate ?? 0;
@@ -235,6 +235,7 @@ function resolveGatewayPlan(options: BurstOptions, dialect: Dialect, shard: Shar
   }
   return {
     url,
+    run: shard === null ? runId : `${runId}.shard-${shard.index}-of-${shard.count}`,
     api: isV2(dialect) ? 'v2' : 'v1',
     noticeUrl: optionalLoopbackUrl(options.webhookUrl, 'webhookUrl'),
     declineRate,
@@ -338,7 +339,7 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
   const flow = options.flow ?? DEFAULT_FLOW;
   // A manual-confirm sale is V2's: its dialect only names the webhook version the gateway sends.
   const dialect = options.dialect ?? (flow === 'manual-confirm' ? 'v2-2024-04-25' : 'v1');
-  const gateway = resolveGatewayPlan(options, dialect, shard);
+  const gateway = resolveGatewayPlan(options, dialect, runId, shard);
   const completion = resolveCompletionPlan(options, flow, dialect, gateway);
   return {
     url: url.href,

@@ -16,7 +16,7 @@ import { judgeManualConfirm } from '../oracle/manual-confirm.js';
 import { TimelineBuilder, paymentsTimeline } from './timeline.js';
 import type { PaymentsTimelineInput } from './timeline.js';
 import { BURST_REPORT_KIND, BURST_REPORT_SCHEMA_VERSION } from './report.js';
-import type { BurstReport, BurstWarning, PaymentsSection, RefusalReasonSummary, StockSection } from './report.js';
+import type { BurstReport, BurstWarning, ManualConfirmSection, PaymentsSection, RefusalReasonSummary, StockSection } from './report.js';
 
 export interface RunFacts {
   plan: BurstPlan;
@@ -351,20 +351,7 @@ export function summarizeRun(facts: RunFacts): BurstReport {
           ...tallyManualConfirm(store, truth, (buyer) => template.render(store.slice.offset + store.slice.stride * buyer)),
         }
       : null;
-  const verdict: BurstReport['verdict'] =
-    manualConfirm === null
-      ? judgeReport(plan, tally)
-      : {
-          ...judgeManualConfirm(tally, manualConfirm, {
-            p99BudgetMs: plan.p99BudgetMs,
-            timeoutMs: plan.timeoutMs,
-            duplicatesSent: plan.duplicates > 0,
-            maxErrorRate: plan.maxErrorRate,
-            settleMs: plan.gateway?.settleMs ?? 0,
-            successStatus: manualConfirm.successStatus,
-          }),
-          partial: false,
-        };
+  const verdict = judgeReport(plan, tally, manualConfirm === null ? null : { section: manualConfirm, settleMs: plan.gateway?.settleMs ?? 0 });
   const lagP99 = paced && lagHistogram.totalCount > 0 ? lagHistogram.getValueAtPercentile(99) / 1000 : null;
   const barrier = measurements.barrierEpochMs;
   const firstSentMs = measurements.firstSentMs;
@@ -452,21 +439,28 @@ export function summarizeRun(facts: RunFacts): BurstReport {
 }
 
 /**
- * One shard sees only its slice of the buyers, so it cannot tell oversell or undersell: its verdict covers
- * what it can judge alone and is marked partial until `merge` puts the shards together.
+ * A run's verdict, by its flow's oracle: the stock oracle for the Confirm Process, the gateway's confirmed
+ * payments against the buyers' answers for manual confirm. One shard sees only its slice of the buyers, so it
+ * cannot tell oversell or undersell: its verdict covers what it can judge alone and is marked partial until
+ * `merge` puts the shards together.
  */
 export function judgeReport(
   plan: Pick<BurstPlan, 'p99BudgetMs' | 'timeoutMs' | 'duplicates' | 'shard' | 'maxErrorRate'>,
   tally: StockTally,
+  manualConfirm: { section: ManualConfirmSection; settleMs: number } | null = null,
 ): BurstReport['verdict'] {
   const options = {
     p99BudgetMs: plan.p99BudgetMs,
     timeoutMs: plan.timeoutMs,
     duplicatesSent: plan.duplicates > 0,
     maxErrorRate: plan.maxErrorRate,
+    stockChecks: !plan.shard,
   };
-  if (!plan.shard) return { ...judgeStock(tally, options), partial: false };
-  return { ...judgeStock(tally, { ...options, stockChecks: false }), partial: true };
+  const verdict =
+    manualConfirm === null
+      ? judgeStock(tally, options)
+      : judgeManualConfirm(tally, manualConfirm.section, { ...options, settleMs: manualConfirm.settleMs, successStatus: manualConfirm.section.successStatus });
+  return { ...verdict, partial: !!plan.shard };
 }
 
 export function reportConfig(plan: BurstPlan, stock: number, connections: number): BurstReport['config'] {

@@ -59,7 +59,7 @@ export interface ManualConfirmExamples {
   declined: string[];
 }
 
-/** Everything the manual-confirm verdict needs; one process's run (manual confirm is not sharded). */
+/** Everything the manual-confirm verdict needs. Counts are additive across shards; examples are a few of each. */
 export interface ManualConfirmTally {
   statuses: PaymentStatusCounts;
   /** P + X + D: charged and not fully cancelled. */
@@ -135,7 +135,7 @@ function undersold(tally: StockTally, mc: ManualConfirmTally, notes: string[]): 
   const allowed = Math.min(tally.stock, tally.buyers);
   if (mc.confirmed >= allowed) return null;
   const shortfall = allowed - mc.confirmed;
-  if (tally.interrupted) {
+  if (tally.interrupted || tally.missingShards.length > 0) {
     notes.push(`undersell not judged: ${mc.confirmed} confirmed of ${allowed}, but not every buyer was sent`);
     return null;
   }
@@ -214,7 +214,9 @@ export function judgeManualConfirm(tally: StockTally, mc: ManualConfirmTally, op
   const notes: string[] = [];
   const unknown = unknownOrdersProblem(tally);
   if (unknown) problems.push(unknown);
-  if (mc.confirmed > tally.stock) {
+  // One shard's payments are a slice of the sale's: the counts against the stock wait for `merge`.
+  const stockChecks = options.stockChecks ?? true;
+  if (stockChecks && mc.confirmed > tally.stock) {
     const count = mc.confirmed - tally.stock;
     problems.push({
       kind: 'oversell',
@@ -223,7 +225,7 @@ export function judgeManualConfirm(tally: StockTally, mc: ManualConfirmTally, op
       examples: mc.examples.confirmed.slice(0, EXAMPLES_PER_FINDING),
     });
   }
-  const under = undersold(tally, mc, notes);
+  const under = stockChecks ? undersold(tally, mc, notes) : null;
   if (under) problems.push(under);
   if (mc.chargedRefused > 0) {
     problems.push({
@@ -253,8 +255,13 @@ export function judgeManualConfirm(tally: StockTally, mc: ManualConfirmTally, op
       examples: mc.examples.doubleConfirm.slice(0, EXAMPLES_PER_FINDING),
     });
   }
-  problems.push(...probeProblems(tally, mc));
-  if (tally.probe === null) notes.push('leak not checked: give --stock-url so the stock left after --settle can be set against the confirmed payments');
+  if (!stockChecks) {
+    notes.push('stock checks (oversell, undersell, leak) need every shard: run `confirm-sim merge` on all shard reports');
+  } else if (tally.probe === null) {
+    notes.push('leak not checked: give --stock-url so the stock left after --settle can be set against the confirmed payments');
+  } else {
+    problems.push(...probeProblems(tally, mc));
+  }
   if (mc.chargedUnanswered > 0) {
     notes.push(
       `${plural(mc.chargedUnanswered, 'buyer')} got no answer in time although the merchant confirmed their payment: charged while their page showed an error (see slow and errors)`,
@@ -263,12 +270,15 @@ export function judgeManualConfirm(tally: StockTally, mc: ManualConfirmTally, op
   serviceFindings(tally, options, problems, notes);
   problems.push(...runProblems(tally));
   const pass = problems.length === 0;
-  return { pass, summary: summary(pass, tally, mc, problems), problems, notes };
+  return { pass, summary: summary(pass, tally, mc, problems, stockChecks), problems, notes };
 }
 
-function summary(pass: boolean, tally: StockTally, mc: ManualConfirmTally, problems: Problem[]): string {
+function summary(pass: boolean, tally: StockTally, mc: ManualConfirmTally, problems: Problem[], stockChecks: boolean): string {
   if (!pass) return `FAIL ${problems.map((problem) => `${problem.kind} (${problem.count})`).join(', ')}: ${problems[0]!.message}`;
   const p99 = tally.latencyP99Ms === null ? '' : `, p99 ${formatMs(tally.latencyP99Ms)}`;
+  if (!stockChecks) {
+    return `PASS (this shard only) ${mc.confirmed} confirmed for ${plural(tally.buyers, 'buyer')} (${mc.toldPaid} told paid)${p99}; merge all shards for the stock verdict`;
+  }
   const probe = tally.probe ? `, stock ${tally.probe.before} → ${tally.probe.after}` : '';
   const declines = mc.statuses.failed > 0 ? `, ${mc.statuses.failed} declined by the PG` : '';
   return `PASS ${mc.confirmed} confirmed of ${tally.stock} in stock to ${plural(tally.buyers, 'buyer')} (${mc.toldPaid} told paid${declines})${probe}${p99}`;

@@ -36,27 +36,41 @@ export function formatLatencyHistogram(report: BurstReport, style: ChalkInstance
   });
 }
 
+/** How the settle ended: whether the stock came to balance with what was sold, and when. */
+function settleOutcome(report: BurstReport): string {
+  const payments = report.payments!;
+  const restoredAfterMs = payments.settle.restoredAfterMs;
+  const manualConfirm = report.manualConfirm ?? null;
+  // A shard's payments are a slice of the sale's, so only the merged sale can balance against the stock.
+  if (report.config.shard) return 'each shard waits the settle out; merge tells whether the stock balanced';
+  if (report.shards !== null) {
+    const probe = report.stock.probe;
+    if (probe === null) return 'stock not probed';
+    const sold = manualConfirm === null ? payments.paid : manualConfirm.confirmed;
+    return probe.after + sold === probe.before ? 'stock balanced' : 'stock did not balance';
+  }
+  if (restoredAfterMs === null) return 'stock did not balance';
+  if (restoredAfterMs === 0) return 'stock balanced at once';
+  return `${manualConfirm === null ? 'declined stock back' : 'stock balanced'} after ${formatMs(restoredAfterMs)}`;
+}
+
 /** A gateway run's money side: what the PG did after the merchant's answers, and the webhooks that followed. */
-function formatPayments(payments: NonNullable<BurstReport['payments']>, style: ChalkInstance, manualConfirm: boolean): string[] {
+function formatPayments(report: BurstReport, style: ChalkInstance): string[] {
+  const payments = report.payments!;
+  const manualConfirm = report.manualConfirm != null;
   const declined = payments.declined > 0 ? style.yellow(count(payments.declined)) : '0';
   const ready = payments.ready > 0 ? `   still ready ${style.yellow(count(payments.ready))}` : '';
   const cancelled = payments.cancelled > 0 ? `   cancelled ${count(payments.cancelled)}` : '';
   const { webhooks, settle } = payments;
   const unanswered = webhooks.unanswered > 0 ? style.red(count(webhooks.unanswered)) : '0';
   const pending = webhooks.pending > 0 ? `   still pending ${style.yellow(count(webhooks.pending))}` : '';
-  const restored =
-    settle.restoredAfterMs === null
-      ? 'stock did not balance'
-      : settle.restoredAfterMs === 0
-        ? 'stock balanced at once'
-        : `${manualConfirm ? 'stock balanced' : 'declined stock back'} after ${formatMs(settle.restoredAfterMs)}`;
   const where = payments.noticeUrl === null ? style.dim(' (no --webhook-url: none sent)') : style.dim(` to ${payments.noticeUrl}`);
   return [
     `${label('gateway', style)}${payments.gateway} ${payments.api.toUpperCase()}, ${count(payments.registered)} payments registered, decline rate ${payments.declineRate}`,
     // In manual confirm a payment stays ready until the merchant confirms it: the statuses line says it better.
     ...(manualConfirm ? [] : [`${label('payments', style)}paid ${style.green(count(payments.paid))}   declined ${declined}   failed ${count(payments.failed)}${cancelled}${ready}`]),
     `${label('webhooks', style)}sent ${count(webhooks.sent)}   retried ${count(webhooks.retried)}   not answered ${unanswered}${pending}${where}`,
-    `${label('settle', style)}waited ${formatMs(settle.waitedMs)} of ${formatMs(settle.budgetMs)}, ${restored}`,
+    `${label('settle', style)}waited ${formatMs(settle.waitedMs)} of ${formatMs(settle.budgetMs)}, ${settleOutcome(report)}`,
   ];
 }
 
@@ -148,7 +162,7 @@ export function formatBurstSummary(report: BurstReport, style: ChalkInstance): s
   const stockLine = probe
     ? `${count(probe.before)} → ${count(probe.after)} (fell by ${count(probe.before - probe.after)} for ${soldFor})`
     : `${count(report.stock.stock)} ${style.dim('(no --stock-url, so stock was not probed)')}`;
-  if (payments) lines.push(...formatPayments(payments, style, manualConfirm !== null));
+  if (payments) lines.push(...formatPayments(report, style));
   if (manualConfirm) lines.push(...formatManualConfirm(manualConfirm, report.stock.stock, style));
   lines.push(`${label('stock', style)}${stockLine}`);
   if (report.fairness) lines.push(`${label('fairness', style)}${count(report.fairness.inversions)} inversions (window ${formatMs(report.fairness.windowMs)})`);
