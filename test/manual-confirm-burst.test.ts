@@ -1,9 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBurst, type BurstOptions } from '../src/index.js';
-import { startGateway, type RunningGateway } from '../src/gateway/index.js';
+import type { RunningGateway } from '../src/gateway/index.js';
 import { UsageError } from '../src/util/errors.js';
-import { startCompletionMerchant, type CompletionFlaw, type CompletionMerchant } from './helpers/completion-merchant.js';
+import { startCompletionSale, type CompletionFlaw, type CompletionMerchant } from './helpers/completion-merchant.js';
 
 // burst --flow manual-confirm over real sockets: buyers post their minted paymentToken to a merchant's completion
 // endpoint, the merchant confirms through @portone/server-sdk against the simulated gateway, and the verdict
@@ -11,14 +11,8 @@ import { startCompletionMerchant, type CompletionFlaw, type CompletionMerchant }
 
 const API_SECRET = 'test-api-secret-mcload';
 
-async function rig(t: TestContext, flaw: CompletionFlaw, stock: number, gatewayOptions: { declineRate?: number } = {}): Promise<{ gateway: RunningGateway; merchant: CompletionMerchant }> {
-  const gateway = await startGateway({ port: 0, apiSecret: API_SECRET, ...gatewayOptions });
-  const merchant = await startCompletionMerchant({ gateway: gateway.url, apiSecret: API_SECRET, stock, flaw });
-  t.after(async () => {
-    await merchant.close();
-    await gateway.close();
-  });
-  return { gateway, merchant };
+function rig(t: TestContext, flaw: CompletionFlaw, stock: number, gateway: { declineRate?: number } = {}): Promise<{ gateway: RunningGateway; merchant: CompletionMerchant }> {
+  return startCompletionSale(t, { flaw, stock, apiSecret: API_SECRET, gateway });
 }
 
 function sale(gateway: RunningGateway, merchant: CompletionMerchant, extra: Partial<BurstOptions> = {}): BurstOptions {

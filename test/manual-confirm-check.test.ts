@@ -1,10 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCheck, type CheckResult } from '../src/index.js';
-import { startGateway } from '../src/gateway/index.js';
 import { UsageError } from '../src/util/errors.js';
 import { renderJunit } from '../src/reporters/junit.js';
-import { startCompletionMerchant, type CompletionFlaw } from './helpers/completion-merchant.js';
+import { startCompletionSale, type CompletionFlaw } from './helpers/completion-merchant.js';
 
 // check --flow manual-confirm over real sockets: cases 15-20 against a completion endpoint that confirms through
 // @portone/server-sdk; the correct one keeps the contract, each flaw breaks the case written for it.
@@ -12,12 +11,7 @@ import { startCompletionMerchant, type CompletionFlaw } from './helpers/completi
 const API_SECRET = 'test-api-secret-mcload-check';
 
 async function checkMerchant(t: TestContext, flaw: CompletionFlaw, grep?: RegExp): Promise<CheckResult> {
-  const gateway = await startGateway({ port: 0, apiSecret: API_SECRET });
-  const merchant = await startCompletionMerchant({ gateway: gateway.url, apiSecret: API_SECRET, stock: 20, flaw });
-  t.after(async () => {
-    await merchant.close();
-    await gateway.close();
-  });
+  const { gateway, merchant } = await startCompletionSale(t, { flaw, stock: 20, apiSecret: API_SECRET });
   return runCheck({
     url: merchant.url,
     flow: 'manual-confirm',

@@ -1,22 +1,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type RunningGateway } from '../src/gateway/index.js';
+import type { RunningGateway } from '../src/gateway/index.js';
 import { runCli } from './helpers/cli.js';
-import { startCompletionMerchant, type CompletionFlaw, type CompletionMerchant } from './helpers/completion-merchant.js';
+import { startCompletionSale, type CompletionFlaw, type CompletionMerchant } from './helpers/completion-merchant.js';
 
 // The CLI's --flow manual-confirm: fire shows the completion answer and what the gateway holds afterwards,
 // burst and check take the flow's flags, and every misuse is one line and exit 2.
 
 const API_SECRET = 'test-api-secret-mcload-cli';
 
-async function rig(t: TestContext, flaw: CompletionFlaw = 'none', stock = 5): Promise<{ gateway: RunningGateway; merchant: CompletionMerchant }> {
-  const gateway = await startGateway({ port: 0, apiSecret: API_SECRET });
-  const merchant = await startCompletionMerchant({ gateway: gateway.url, apiSecret: API_SECRET, stock, flaw });
-  t.after(async () => {
-    await merchant.close();
-    await gateway.close();
-  });
-  return { gateway, merchant };
+function rig(t: TestContext, flaw: CompletionFlaw = 'none', stock = 5): Promise<{ gateway: RunningGateway; merchant: CompletionMerchant }> {
+  return startCompletionSale(t, { flaw, stock, apiSecret: API_SECRET });
 }
 
 test('fire --flow manual-confirm shows the completion, the answer and the payment the gateway holds', async (t) => {

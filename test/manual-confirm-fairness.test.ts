@@ -9,8 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveBurstPlan, runBurst, SliceEngine, wholeRun, type LedgerEntry } from '../src/load/index.js';
 import { epochNow } from '../src/load/clock.js';
 import { intendedArrival } from '../src/load/summarize.js';
-import { startGateway } from '../src/gateway/index.js';
-import { startCompletionMerchant } from './helpers/completion-merchant.js';
+import { startCompletionSale } from './helpers/completion-merchant.js';
 
 // --workers N --rate R once reported a correct merchant unfair: each worker thread counted its schedule from the
 // moment it happened to wake, while the report set every thread's times on one origin. A thread that woke 5 ms
@@ -42,13 +41,7 @@ test('an engine that wakes late counts its schedule from the agreed instant, not
 });
 
 test('--workers 2 --rate: a correct manual-confirm merchant is fair, every answer timed on one clock', async (t) => {
-  const apiSecret = 'test-api-secret-mcflow';
-  const gateway = await startGateway({ port: 0, apiSecret });
-  const merchant = await startCompletionMerchant({ gateway: gateway.url, apiSecret, stock: 10, flaw: 'none' });
-  t.after(async () => {
-    await merchant.close();
-    await gateway.close();
-  });
+  const { gateway, merchant } = await startCompletionSale(t, { flaw: 'none', stock: 10, apiSecret: 'test-api-secret-mcflow' });
   const dir = await mkdtemp(join(tmpdir(), 'mcflow-fair-'));
   for (let run = 0; run < 3; run++) {
     const ledgerPath = join(dir, `run-${run}.ndjson`);

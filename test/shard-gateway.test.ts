@@ -2,9 +2,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { burstReportProblem, mergeBurstReports, runBurst, type BurstOptions, type BurstReport } from '../src/load/index.js';
 import { Chalk } from 'chalk';
-import { startGateway } from '../src/gateway/index.js';
 import { formatBurstSummary } from '../src/reporters/burst-terminal.js';
-import { startCompletionMerchant, type CompletionFlaw } from './helpers/completion-merchant.js';
+import { startCompletionSale, type CompletionFlaw } from './helpers/completion-merchant.js';
 import { HOLD_MS, startSale } from './helpers/journey-sale.js';
 
 // A sale split into shards (burst --shard i/n, one process or pod each) with the gateway in the loop: every
@@ -91,12 +90,7 @@ test("a merchant keeping declined payments' units leaks: no shard can tell, the 
 const API_SECRET = 'test-api-secret-shards';
 
 async function manualConfirmShards(t: TestContext, flaw: CompletionFlaw): Promise<BurstReport[]> {
-  const gateway = await startGateway({ port: 0, apiSecret: API_SECRET });
-  const merchant = await startCompletionMerchant({ gateway: gateway.url, apiSecret: API_SECRET, stock: 10, flaw });
-  t.after(async () => {
-    await merchant.close();
-    await gateway.close();
-  });
+  const { gateway, merchant } = await startCompletionSale(t, { flaw, stock: 10, apiSecret: API_SECRET });
   return runShards({
     url: merchant.url,
     buyers: 80,

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PaymentClient } from '@portone/server-sdk';
+import type { TestContext } from 'node:test';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway/index.js';
 
 /**
  * A small manual-confirm merchant written for the tests from PortOne's guide, independently of the sample
@@ -155,4 +157,18 @@ export async function startCompletionMerchant(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A simulated gateway and this merchant confirming through it, both closed when the test ends. */
+export async function startCompletionSale(
+  t: TestContext,
+  options: { flaw: CompletionFlaw; stock: number; apiSecret: string; gateway?: Omit<GatewayOptions, 'apiSecret'> },
+): Promise<{ gateway: RunningGateway; merchant: CompletionMerchant }> {
+  const gateway = await startGateway({ port: 0, ...options.gateway, apiSecret: options.apiSecret });
+  const merchant = await startCompletionMerchant({ gateway: gateway.url, apiSecret: options.apiSecret, stock: options.stock, flaw: options.flaw });
+  t.after(async () => {
+    await merchant.close();
+    await gateway.close();
+  });
+  return { gateway, merchant };
 }
