@@ -10,6 +10,8 @@ import { resolveBurstPlan, runBurst, SliceEngine, wholeRun, type LedgerEntry } f
 import { epochNow } from '../src/load/clock.js';
 import { intendedArrival } from '../src/load/summarize.js';
 import { startCompletionSale } from './helpers/completion-merchant.js';
+import { startGateway } from '../src/gateway/index.js';
+import { startMerchant } from '../src/merchants/index.js';
 
 // --workers N --rate R once reported a correct merchant unfair: each worker thread counted its schedule from the
 // moment it happened to wake, while the report set every thread's times on one origin. A thread that woke 5 ms
@@ -66,5 +68,35 @@ test('--workers 2 --rate: a correct manual-confirm merchant is fair, every answe
       // A paced latency runs from the intended send time, so it can never be shorter than the send's lag.
       assert.ok(entry.latencyMs! >= entry.sentMs! - entry.intendedMs - 0.01, `buyer ${entry.buyer}: ${JSON.stringify(entry)}`);
     }
+  }
+});
+
+test('--ramp with PG declines: a buyer told no because the PG declined its confirm was not turned away, so the correct merchant is fair', async (t) => {
+  const gateway = await startGateway({ port: 0 });
+  const shop = await startMerchant({ flow: 'manual-confirm', gateway: { url: gateway.url }, openOrders: true, stock: 20 });
+  t.after(async () => {
+    await shop.close();
+    await gateway.close();
+  });
+  // Declines land from the first buyers on, long before the stock runs out: counted as refusals, every buyer
+  // accepted after the first decline looked like one served out of turn (most rounds failed `unfair` so).
+  for (let round = 1; round <= 3; round++) {
+    const report = await runBurst({
+      url: shop.confirmUrl,
+      buyers: 200,
+      stock: 20,
+      flow: 'manual-confirm',
+      gateway: gateway.url,
+      declineRate: 0.3,
+      rampMs: 400,
+      resetUrl: shop.resetUrl,
+      stockUrl: shop.stockUrl,
+      settleMs: 300,
+      p99BudgetMs: 30_000,
+    });
+    const declined = report.manualConfirm!.statuses.failed;
+    assert.ok(declined > 0, `round ${round}: the PG declined some confirms`);
+    assert.ok(report.statusCodes['402']! >= declined, `round ${round}: and the merchant told those buyers no`);
+    assert.equal(report.verdict.pass, true, `round ${round}: ${report.verdict.summary}`);
   }
 });

@@ -23,6 +23,8 @@ const X = 0x58;
 const D = 0x44;
 const C = 0x43;
 const F = 0x46;
+/** The gateway's letter for a payment whose confirm the PG declined. */
+export const DECLINED_LETTER = F;
 const R = 0x52;
 
 /** The gateway's letter for a payment in the words a ledger line uses. */

@@ -11,7 +11,7 @@ import { Flag, OVERFLOW_REASON, Outcome, OutcomeStore, noAnswerKindOf } from './
 import { arrivalPosition, arrivalSchedule, intendedOffsetMs, MerchantUidTemplate, totalRequests } from './schedule.js';
 import type { ArrivalSchedule } from './schedule.js';
 import { emptyBuckets, newLatencyHistogram, recordLatency, summarizeLatency } from './latency.js';
-import { tallyManualConfirm, type GatewayTruth } from './completion-tally.js';
+import { DECLINED_LETTER, tallyManualConfirm, type GatewayTruth } from './completion-tally.js';
 import { judgeManualConfirm } from '../oracle/manual-confirm.js';
 import { TimelineBuilder, paymentsTimeline } from './timeline.js';
 import type { PaymentsTimelineInput } from './timeline.js';
@@ -255,6 +255,8 @@ export function summarizeRun(facts: RunFacts): BurstReport {
 
   // Buyer-level view: a buyer's requests are adjacent, the original first.
   const states = new Uint8Array(store.slice.count);
+  const confirmTruth = plan.completion === null ? null : (facts.truth?.statuses ?? null);
+  const declinedAtConfirm = (buyer: number): boolean => confirmTruth !== null && confirmTruth.charCodeAt(buyer) === DECLINED_LETTER;
   // Fairness needs when each accepted buyer arrived and when each refused one was turned away.
   const times = paced ? new Float32Array(store.slice.count) : null;
   const causes = { refused: 0, serverErrors: 0, timeouts: 0, connectionErrors: 0, notSent: 0, aborted: 0 };
@@ -278,8 +280,11 @@ export function summarizeRun(facts: RunFacts): BurstReport {
       continue;
     }
     if (primary === Outcome.Refused) {
-      states[buyer] = ArrivalState.Refused;
-      if (times) times[buyer] = answeredAt(first);
+      // Manual confirm: a buyer told no because the PG declined its confirm was sold to, not turned away.
+      if (!declinedAtConfirm(buyer)) {
+        states[buyer] = ArrivalState.Refused;
+        if (times) times[buyer] = answeredAt(first);
+      }
       if (arrays.status[first]! >= 500) {
         causes.serverErrors++;
         pushExample(examples.serverErrors, () => uidOf(first));
