@@ -131,6 +131,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   maxOrders: '--max-orders',
   verify: '--verify',
   flaw: '--flaw',
+  flow: '--flow',
   port: '--port',
   host: '--host',
 };

@@ -23,6 +23,7 @@ test('the demo shows the whole journey: the correct merchant passing and the fla
 test('a lenient merchant is caught by the contract cases, not by the burst', async () => {
   const result = await runDemo({ flaw: 'lenient', buyers: 400, stock: 30 });
   assert.equal(result.ok, true);
+  if (result.flow !== 'confirm-process') assert.fail('the Confirm Process is the default flow');
   const [correct, flawed] = result.merchants;
   assert.ok(correct && flawed);
   assert.equal(correct.check.ok, true);
@@ -38,4 +39,34 @@ test('demo refuses an unknown flaw with one line and exit 2', async () => {
   assert.equal(run.code, 2);
   assert.match(run.stderr, /--flaw: unknown flaw "sloppy"/);
   assert.equal(run.stderr.trim().split('\n').length, 1);
+});
+
+test('demo --flow manual-confirm: the correct completion endpoint passes, the confirm-first one is caught charging buyers it told "sold out"', async () => {
+  const run = await runCli(['demo', '--flow', 'manual-confirm', '--buyers', '200', '--stock', '20']);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /^confirm-sim demo --flow manual-confirm: a correct sample merchant beside one with the "confirm-first" flaw/);
+  assert.match(run.stdout, /charge it with PortOne's SDK \(confirmPayment\) at the gateway in the loop, whose PG declines 20% of the confirms/);
+  assert.match(run.stdout, /correct merchant\s+flaw: confirm-first/);
+  assert.match(run.stdout, /burst: 200 buyers, 20 stock\s+PASS\s+FAIL (\S+, )*charged-refused/);
+  const confirmed = /confirmed \(PAID\), against the stock\s+(\d+) of 20\s+(\d+) of 20/.exec(run.stdout);
+  assert.ok(confirmed, run.stdout);
+  assert.ok(Number(confirmed[1]) <= 20 && Number(confirmed[2]) > 20, 'the correct merchant confirmed at most its stock, the confirm-first one charged past it');
+  const declined = /declined by the PG \(20%\)\s+(\d+)\s+(\d+)/.exec(run.stdout);
+  assert.ok(declined && Number(declined[2]) > 0, 'the PG declined some of the confirm-first merchant\'s confirms');
+  const chargedRefused = /charged, told no \(charged-refused\)\s+0\s+(\d+)/.exec(run.stdout);
+  assert.ok(chargedRefused && Number(chargedRefused[1]) === Number(confirmed[2]) - 20, `every unit confirmed past the stock went to a buyer told no: ${run.stdout}`);
+  assert.match(run.stdout, /the "confirm-first" flaw was caught as charged-refused and oversell/);
+});
+
+test('demo refuses a flaw of the other flow in one line, exit 2, both ways', async () => {
+  for (const [args, message] of [
+    [['--flow', 'manual-confirm', '--flaw', 'slow'], /^confirm-sim: --flaw: "slow" is a Confirm Process flaw; with --flow manual-confirm use one of confirm-first, race, double-confirm, no-release\n$/],
+    [['--flaw', 'confirm-first'], /^confirm-sim: --flaw: "confirm-first" is a manual-confirm flaw and the demo plays the Confirm Process; add --flow manual-confirm, or use one of race, /],
+    [['--flow', 'manual-confirm', '--dialect', 'v1'], /^confirm-sim: --dialect: manual confirm is PortOne V2's; give a V2 dialect/],
+  ] as const) {
+    const run = await runCli(['demo', ...args]);
+    assert.equal(run.code, 2, args.join(' '));
+    assert.match(run.stderr, message);
+    assert.equal(run.stderr.trim().split('\n').length, 1);
+  }
 });

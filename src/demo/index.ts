@@ -4,8 +4,11 @@ import { runBurst } from '../load/index.js';
 import type { BurstReport } from '../load/index.js';
 import { runCheck, type CheckResult } from '../contract/index.js';
 import { startGateway, type RunningGateway } from '../gateway/index.js';
-import { startMerchant, FLAW_DESCRIPTIONS, CONFIRM_PROCESS_FLAWS, MANUAL_ONLY_FLAWS, type Flaw, type RunningMerchant } from '../merchants/index.js';
+import { startMerchant, FLAW_DESCRIPTIONS, CONFIRM_PROCESS_FLAWS, MANUAL_ONLY_FLAWS, type Flaw, type MerchantOptions, type RunningMerchant } from '../merchants/index.js';
+import { MANUAL_CONFIRM_FLAW_DESCRIPTIONS } from '../merchants/flaws.js';
 import { DEFAULT_TIMEOUT_MS, isV2, newMerchantUid, parseWebhookSecret, type Dialect, type WebhookSecret } from '../protocol/index.js';
+import { DEFAULT_FLOW, type Flow } from '../protocol/flows.js';
+import type { ProblemKind } from '../oracle/stock-oracle.js';
 import { TypedEmitter } from '../util/events.js';
 import { UsageError } from '../util/errors.js';
 
@@ -16,19 +19,51 @@ import { UsageError } from '../util/errors.js';
  * confirms answered, charges approved or declined by the PG, webhooks delivered, and the verdict judged on
  * paid payments against stock, so a newcomer sees in one command what confirm-sim catches and what a pass
  * looks like.
+ *
+ * With `flow: 'manual-confirm'` the two merchants are PortOne V2 manual-confirm ones (they charge each buyer
+ * themselves with the SDK's confirmPayment), each put through a manual-confirm burst, judged on the payments
+ * the gateway holds confirmed against the stock and against what each buyer was told.
  */
 export interface DemoOptions {
-  /** The bug the second merchant has; `race` (oversell under a burst) by default. */
+  /** Which journey: the Confirm Process (default) or manual confirm. */
+  flow?: Flow;
+  /** The bug the second merchant has; by default `race` (Confirm Process) or `confirm-first` (manual confirm). */
   flaw?: Flaw;
+  /** Default v1 for the Confirm Process, v2-2024-04-25 for manual confirm (which is V2's only). */
   dialect?: Dialect;
   buyers?: number;
   stock?: number;
-  /** The share of charges the PG declines after the merchant's 200; default 0.2. */
+  /** The share of charges the PG declines after the merchant's 200 (manual confirm: of its confirm calls); default 0.2. */
   declineRate?: number;
   signal?: AbortSignal;
 }
 
-export const DEMO_DEFAULTS = { flaw: 'race' as Flaw, dialect: 'v1' as Dialect, buyers: 500, stock: 50, declineRate: 0.2 };
+export const DEMO_DEFAULTS = {
+  flow: DEFAULT_FLOW,
+  flaw: 'race' as Flaw,
+  manualConfirmFlaw: 'confirm-first' as Flaw,
+  dialect: 'v1' as Dialect,
+  manualConfirmDialect: 'v2-2024-04-25' as Dialect,
+  buyers: 500,
+  stock: 50,
+  declineRate: 0.2,
+};
+
+/** The flaws the manual-confirm demo can show, and the findings each must be caught by. */
+export const MANUAL_CONFIRM_DEMO_FINDINGS: Partial<Record<Flaw, ProblemKind[]>> = {
+  'confirm-first': ['charged-refused', 'oversell'],
+  race: ['oversell'],
+  'double-confirm': ['double-confirm'],
+  'no-release': ['leak'],
+};
+export const MANUAL_CONFIRM_DEMO_FLAWS = Object.keys(MANUAL_CONFIRM_DEMO_FINDINGS) as Flaw[];
+/**
+ * A few buyers double-click: the correct merchant must confirm each payment once. Against `double-confirm`
+ * more do, since a repeat shows the flaw only when it lands after the first completion charged.
+ */
+function demoDuplicates(flaw: Flaw): number {
+  return flaw === 'double-confirm' ? 0.3 : 0.05;
+}
 const DEMO_PRICE = 1000;
 /**
  * The merchants' reservation deadline: V1 sends no webhook for a declined payment, so a merchant looks a
@@ -46,7 +81,13 @@ export interface DemoMerchantResult {
   check: CheckResult;
 }
 
-export interface DemoResult {
+export interface ManualConfirmDemoMerchantResult {
+  label: string;
+  flaw: Flaw | null;
+  burst: BurstReport;
+}
+
+interface DemoResultCommon {
   schemaVersion: 1;
   dialect: Dialect;
   buyers: number;
@@ -56,11 +97,26 @@ export interface DemoResult {
   gateway: string;
   flaw: Flaw;
   flawDescription: string;
-  merchants: DemoMerchantResult[];
   /** True when the demo showed what it should: the correct merchant passed everything and the flawed one was caught. */
   ok: boolean;
   interrupted: boolean;
 }
+
+export interface ConfirmProcessDemoResult extends DemoResultCommon {
+  flow: 'confirm-process';
+  merchants: DemoMerchantResult[];
+}
+
+export interface ManualConfirmDemoResult extends DemoResultCommon {
+  flow: 'manual-confirm';
+  /** The share of buyers whose completion was posted twice. */
+  duplicates: number;
+  /** The findings the flawed merchant had to be caught by. */
+  expectedFindings: ProblemKind[];
+  merchants: ManualConfirmDemoMerchantResult[];
+}
+
+export type DemoResult = ConfirmProcessDemoResult | ManualConfirmDemoResult;
 
 export type DemoEvents = {
   step: { merchant: string; step: 'fire' | 'burst' | 'check' };
@@ -139,37 +195,23 @@ async function exercise(
   return { label, flaw: merchant.flaw ?? null, fire: { knownOrder, unknownOrder }, burst, check };
 }
 
-export async function runDemo(options: DemoOptions = {}, events = new TypedEmitter<DemoEvents>()): Promise<DemoResult> {
-  const flaw = options.flaw ?? DEMO_DEFAULTS.flaw;
-  if (MANUAL_ONLY_FLAWS.includes(flaw)) {
-    throw new UsageError(`\`flaw\`: "${flaw}" is a manual-confirm flaw and the demo plays the Confirm Process; use one of ${CONFIRM_PROCESS_FLAWS.join(', ')}`);
-  }
-  const dialect = options.dialect ?? DEMO_DEFAULTS.dialect;
-  const settings: Settings = {
-    dialect,
-    buyers: options.buyers ?? DEMO_DEFAULTS.buyers,
-    stock: options.stock ?? DEMO_DEFAULTS.stock,
-    declineRate: options.declineRate ?? DEMO_DEFAULTS.declineRate,
-    secret: demoSecret(dialect),
-    signal: options.signal,
-  };
+/**
+ * A gateway, then the correct merchant and the flawed one, each started, played and closed in turn: two bursts
+ * at once would share the cores and blur each other's latencies.
+ */
+async function playMerchants<T>(
+  settings: Settings,
+  flaw: Flaw,
+  merchantOptions: (gatewayUrl: string) => MerchantOptions,
+  play: (gateway: RunningGateway, merchant: RunningMerchant, label: string) => Promise<T>,
+): Promise<{ gatewayUrl: string; results: T[] }> {
   const gateway = await startGateway({ port: 0, ...(settings.secret ? { secret: settings.secret } : {}) });
-  const merchants: DemoMerchantResult[] = [];
+  const results: T[] = [];
   try {
-    // One merchant at a time: two bursts at once would share the cores and blur each other's latencies.
     for (const merchantFlaw of [undefined, flaw]) {
-      const merchant = await startMerchant({
-        stock: settings.stock,
-        price: DEMO_PRICE,
-        flaw: merchantFlaw,
-        secret: settings.secret,
-        verify: 'rest',
-        gateway: { url: gateway.url },
-        holdMs: DEMO_HOLD_MS,
-      });
+      const merchant = await startMerchant({ ...merchantOptions(gateway.url), stock: settings.stock, price: DEMO_PRICE, flaw: merchantFlaw });
       try {
-        const label = merchantFlaw ? `flaw: ${merchantFlaw}` : 'correct merchant';
-        merchants.push(await exercise(gateway, merchant, label, settings, events));
+        results.push(await play(gateway, merchant, merchantFlaw ? `flaw: ${merchantFlaw}` : 'correct merchant'));
       } finally {
         await merchant.close();
       }
@@ -178,6 +220,36 @@ export async function runDemo(options: DemoOptions = {}, events = new TypedEmitt
   } finally {
     await gateway.close();
   }
+  return { gatewayUrl: gateway.url, results };
+}
+
+function settingsOf(options: DemoOptions, dialect: Dialect): Settings {
+  return {
+    dialect,
+    buyers: options.buyers ?? DEMO_DEFAULTS.buyers,
+    stock: options.stock ?? DEMO_DEFAULTS.stock,
+    declineRate: options.declineRate ?? DEMO_DEFAULTS.declineRate,
+    secret: demoSecret(dialect),
+    signal: options.signal,
+  };
+}
+
+export async function runDemo(options: DemoOptions = {}, events = new TypedEmitter<DemoEvents>()): Promise<DemoResult> {
+  const flow = options.flow ?? DEMO_DEFAULTS.flow;
+  if (flow === 'manual-confirm') return runManualConfirmDemo(options, events);
+  if (flow !== 'confirm-process') throw new UsageError(`\`flow\`: "${String(flow)}" is not a flow; use confirm-process or manual-confirm`);
+  const flaw = options.flaw ?? DEMO_DEFAULTS.flaw;
+  if (MANUAL_ONLY_FLAWS.includes(flaw)) {
+    throw new UsageError(`\`flaw\`: "${flaw}" is a manual-confirm flaw and the demo plays the Confirm Process; add \`flow\` manual-confirm, or use one of ${CONFIRM_PROCESS_FLAWS.join(', ')}`);
+  }
+  const dialect = options.dialect ?? DEMO_DEFAULTS.dialect;
+  const settings = settingsOf(options, dialect);
+  const { gatewayUrl, results: merchants } = await playMerchants(
+    settings,
+    flaw,
+    (url) => ({ secret: settings.secret, verify: 'rest', gateway: { url }, holdMs: DEMO_HOLD_MS }),
+    (gateway, merchant, label) => exercise(gateway, merchant, label, settings, events),
+  );
   const [correct, flawed] = merchants;
   const interrupted = settings.signal?.aborted === true;
   const ok =
@@ -189,15 +261,83 @@ export async function runDemo(options: DemoOptions = {}, events = new TypedEmitt
     !(flawed.burst.verdict.pass && flawed.check.ok);
   return {
     schemaVersion: 1,
+    flow,
     dialect,
     buyers: settings.buyers,
     stock: settings.stock,
     declineRate: settings.declineRate,
-    gateway: gateway.url,
+    gateway: gatewayUrl,
     flaw,
     flawDescription: FLAW_DESCRIPTIONS[flaw],
     merchants,
     ok,
+    interrupted,
+  };
+}
+
+/**
+ * Manual confirm: each merchant's completion endpoint gets a burst of buyers posting the paymentToken their
+ * requestPayment returned; the merchant charges through the gateway's confirm itself, so the verdict is the
+ * gateway's confirmed payments against the stock and against what each buyer was told.
+ */
+async function runManualConfirmDemo(options: DemoOptions, events: TypedEmitter<DemoEvents>): Promise<ManualConfirmDemoResult> {
+  const flaw = options.flaw ?? DEMO_DEFAULTS.manualConfirmFlaw;
+  const expectedFindings = MANUAL_CONFIRM_DEMO_FINDINGS[flaw];
+  if (expectedFindings === undefined) {
+    throw new UsageError(`\`flaw\`: "${flaw}" is a Confirm Process flaw; with \`flow\` manual-confirm use one of ${MANUAL_CONFIRM_DEMO_FLAWS.join(', ')}`);
+  }
+  const dialect = options.dialect ?? DEMO_DEFAULTS.manualConfirmDialect;
+  if (!isV2(dialect)) {
+    throw new UsageError(`\`dialect\`: manual confirm is PortOne V2's; give a V2 dialect (v2-2024-04-25 or v2-2024-01-01, the webhook version), not ${dialect}`);
+  }
+  // Unsigned: the gateway's confirm answer reaches the merchant as an HTTP answer, and no webhook is asked for.
+  const settings = { ...settingsOf(options, dialect), secret: undefined };
+  const duplicates = demoDuplicates(flaw);
+  const { gatewayUrl, results: merchants } = await playMerchants(
+    settings,
+    flaw,
+    (url) => ({ flow: 'manual-confirm', openOrders: true, gateway: { url } }),
+    async (gateway, merchant, label): Promise<ManualConfirmDemoMerchantResult> => {
+      events.emit('step', { merchant: label, step: 'burst' });
+      const burst = await runBurst(
+        {
+          url: merchant.confirmUrl,
+          flow: 'manual-confirm',
+          buyers: settings.buyers,
+          stock: settings.stock,
+          dialect,
+          amount: DEMO_PRICE,
+          rampMs: DEMO_RAMP_MS,
+          duplicates,
+          resetUrl: merchant.resetUrl,
+          stockUrl: merchant.stockUrl,
+          gateway,
+          declineRate: settings.declineRate,
+          // As in the Confirm Process demo: the sale is judged on stock and money, not on this machine's latency.
+          p99BudgetMs: DEFAULT_TIMEOUT_MS,
+        },
+        { signal: settings.signal },
+      );
+      return { label, flaw: merchant.flaw ?? null, burst };
+    },
+  );
+  const [correct, flawed] = merchants;
+  const interrupted = settings.signal?.aborted === true;
+  const caught = flawed !== undefined && expectedFindings.every((kind) => flawed.burst.verdict.problems.some((problem) => problem.kind === kind));
+  return {
+    schemaVersion: 1,
+    flow: 'manual-confirm',
+    dialect,
+    buyers: settings.buyers,
+    stock: settings.stock,
+    declineRate: settings.declineRate,
+    duplicates,
+    gateway: gatewayUrl,
+    flaw,
+    flawDescription: MANUAL_CONFIRM_FLAW_DESCRIPTIONS[flaw] ?? FLAW_DESCRIPTIONS[flaw],
+    expectedFindings,
+    merchants,
+    ok: !interrupted && correct !== undefined && correct.burst.verdict.pass && caught,
     interrupted,
   };
 }

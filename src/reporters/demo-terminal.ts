@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
-import type { DemoEvents, DemoMerchantResult, DemoResult } from '../demo/index.js';
+import { MANUAL_CONFIRM_DEMO_FLAWS, type ConfirmProcessDemoResult, type DemoEvents, type DemoMerchantResult, type DemoResult, type ManualConfirmDemoResult } from '../demo/index.js';
+import type { BurstReport } from '../load/index.js';
 import type { GatewayFireResult } from '../fire/gateway.js';
 import { caseLabel, type CaseStatus } from '../contract/index.js';
 import { formatMs } from '../util/duration.js';
@@ -37,7 +38,20 @@ function percent(fraction: number): string {
   return `${Math.round(fraction * 1000) / 10}%`;
 }
 
-function rows(result: DemoResult): Row[] {
+function burstCell(burst: BurstReport): Cell {
+  const problems = burst.verdict.problems.map((problem) => problem.kind).join(', ');
+  return { text: burst.verdict.pass ? 'PASS' : `FAIL ${problems}`, good: burst.verdict.pass };
+}
+
+function stockLeftCell(burst: BurstReport): Cell {
+  return { text: String(burst.stock.probe?.after ?? '-'), good: null };
+}
+
+function latencyCell(burst: BurstReport): Cell {
+  return { text: burst.latencyMs.p99 === null ? '-' : formatMs(burst.latencyMs.p99), good: null };
+}
+
+function rows(result: ConfirmProcessDemoResult): Row[] {
   const { merchants } = result;
   const cellsOf = (cell: (merchant: DemoMerchantResult) => Cell): Cell[] => merchants.map(cell);
   const plain = (text: (merchant: DemoMerchantResult) => string): Cell[] => cellsOf((m) => ({ text: text(m), good: null }));
@@ -45,13 +59,7 @@ function rows(result: DemoResult): Row[] {
     { label: 'fire: a known order', cells: cellsOf((m) => fireCell(m.fire.knownOrder, true)) },
     { label: '  then at the gateway', cells: cellsOf((m) => lifecycleCell(m.fire.knownOrder)) },
     { label: 'fire: an unknown order', cells: cellsOf((m) => fireCell(m.fire.unknownOrder, false)) },
-    {
-      label: `burst: ${result.buyers} buyers, ${result.stock} stock`,
-      cells: cellsOf((m) => {
-        const problems = m.burst.verdict.problems.map((problem) => problem.kind).join(', ');
-        return { text: m.burst.verdict.pass ? 'PASS' : `FAIL ${problems}`, good: m.burst.verdict.pass };
-      }),
-    },
+    { label: `burst: ${result.buyers} buyers, ${result.stock} stock`, cells: cellsOf((m) => burstCell(m.burst)) },
     { label: '  accepted (200 in time)', cells: plain((m) => String(m.burst.counts.accepted)) },
     { label: `  declined by the PG (${percent(result.declineRate)})`, cells: plain((m) => String(m.burst.payments?.declined ?? '-')) },
     {
@@ -61,7 +69,7 @@ function rows(result: DemoResult): Row[] {
         return { text: paid === undefined ? '-' : `${paid} of ${m.burst.stock.stock}`, good: paid === undefined ? null : paid <= m.burst.stock.stock };
       }),
     },
-    { label: '  stock left after the settle', cells: plain((m) => String(m.burst.stock.probe?.after ?? '-')) },
+    { label: '  stock left after the settle', cells: cellsOf((m) => stockLeftCell(m.burst)) },
     {
       label: '  webhooks delivered',
       cells: plain((m) => {
@@ -69,7 +77,7 @@ function rows(result: DemoResult): Row[] {
         return webhooks === undefined ? '-' : `${webhooks.sent - webhooks.unanswered - webhooks.pending} of ${webhooks.sent}`;
       }),
     },
-    { label: '  latency p99', cells: plain((m) => (m.burst.latencyMs.p99 === null ? '-' : formatMs(m.burst.latencyMs.p99))) },
+    { label: '  latency p99', cells: cellsOf((m) => latencyCell(m.burst)) },
   ];
   for (const [index, caseResult] of (merchants[0]?.check.cases ?? []).entries()) {
     table.push({
@@ -88,9 +96,95 @@ function paint(cell: Cell, style: ChalkInstance): (text: string) => string {
   return cell.good ? style.green : style.red;
 }
 
+/** Manual confirm: what the buyers were told against what the gateway holds confirmed, per merchant. */
+function manualConfirmRows(result: ManualConfirmDemoResult): Row[] {
+  const cellsOf = (cell: (burst: BurstReport) => Cell): Cell[] => result.merchants.map((merchant) => cell(merchant.burst));
+  const finding = (value: (mc: NonNullable<BurstReport['manualConfirm']>) => number): Cell[] =>
+    cellsOf((burst) => {
+      const n = burst.manualConfirm ? value(burst.manualConfirm) : null;
+      return { text: n === null ? '-' : String(n), good: n === null ? null : n === 0 };
+    });
+  return [
+    { label: `burst: ${result.buyers} buyers, ${result.stock} stock`, cells: cellsOf(burstCell) },
+    {
+      label: '  told paid',
+      cells: cellsOf((burst) => ({ text: burst.manualConfirm ? `${burst.manualConfirm.toldPaid} (${burst.manualConfirm.successStatus} in time)` : '-', good: null })),
+    },
+    {
+      label: '  confirmed (PAID), against the stock',
+      cells: cellsOf((burst) => {
+        const confirmed = burst.manualConfirm?.confirmed;
+        return confirmed === undefined ? { text: '-', good: null } : { text: `${confirmed} of ${burst.stock.stock}`, good: confirmed <= burst.stock.stock };
+      }),
+    },
+    {
+      label: `  declined by the PG (${percent(result.declineRate)})`,
+      cells: cellsOf((burst) => ({ text: burst.manualConfirm ? String(burst.manualConfirm.statuses.failed) : '-', good: null })),
+    },
+    { label: '  charged, told no (charged-refused)', cells: finding((mc) => mc.chargedRefused) },
+    { label: '  told paid, not confirmed', cells: finding((mc) => mc.toldPaidUnconfirmed) },
+    { label: '  confirmed twice (double-confirm)', cells: finding((mc) => mc.doubleConfirm) },
+    { label: '  stock left after the settle', cells: cellsOf(stockLeftCell) },
+    { label: '  latency p99', cells: cellsOf(latencyCell) },
+  ];
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
+function confirmProcessText(result: ConfirmProcessDemoResult, style: ChalkInstance): { intro: string[]; closing: string } {
+  const [correct, flawed] = result.merchants;
+  const caughtBy = flawed
+    ? [
+        ...flawed.burst.verdict.problems.map((problem) => `burst (${problem.kind})`),
+        ...flawed.check.cases.filter((c) => c.status === 'failed').map((c) => `check ${caseLabel(c)}`),
+      ]
+    : [];
+  const closing = result.ok
+    ? style.green(`the correct merchant passed everything; the "${result.flaw}" flaw was caught by ${caughtBy.join(', ')}`)
+    : style.red(
+        correct && !(correct.burst.verdict.pass && correct.check.ok)
+          ? 'the correct merchant did not pass: this machine may be overloaded (see --json for details)'
+          : `the "${result.flaw}" flaw was not caught`,
+      );
+  const intro = [
+    `${style.bold('confirm-sim demo')}: a correct sample merchant beside one with the "${result.flaw}" flaw`,
+    style.dim(`  ${result.flaw}: ${result.flawDescription}`),
+    style.dim(
+      `  the gateway in the loop: both merchants look every payment up through its ${isV2(result.dialect) ? 'V2 REST API (PortOne\'s SDK)' : 'V1 REST API'}; ` +
+        `the PG declines ${percent(result.declineRate)} of the charges after a 200`,
+    ),
+    style.dim(`  dialect ${result.dialect}; try another bug with --flaw ${CONFIRM_PROCESS_FLAWS.join('|')}, or --flow manual-confirm`),
+  ];
+  return { intro, closing };
+}
+
+function manualConfirmText(result: ManualConfirmDemoResult, style: ChalkInstance): { intro: string[]; closing: string } {
+  const [correct, flawed] = result.merchants;
+  const expected = result.expectedFindings;
+  const others = (flawed?.burst.verdict.problems ?? []).map((problem) => problem.kind).filter((kind) => !expected.includes(kind));
+  const closing = result.ok
+    ? style.green(`the correct merchant passed; the "${result.flaw}" flaw was caught as ${listed(expected)}${others.length > 0 ? `; also found: ${others.join(', ')}` : ''}`)
+    : style.red(
+        correct && !correct.burst.verdict.pass
+          ? 'the correct merchant did not pass: this machine may be overloaded (see --json for details)'
+          : `the "${result.flaw}" flaw was not caught as ${listed(expected)}${flawed ? ` (found: ${flawed.burst.verdict.problems.map((problem) => problem.kind).join(', ') || 'nothing'})` : ''}`,
+      );
+  const intro = [
+    `${style.bold('confirm-sim demo --flow manual-confirm')}: a correct sample merchant beside one with the "${result.flaw}" flaw`,
+    style.dim(`  ${result.flaw}: ${result.flawDescription}`),
+    style.dim(`  manual confirm: each buyer posts the paymentToken its requestPayment returned to the merchant's /payment/complete;`),
+    style.dim(`  both merchants charge it with PortOne's SDK (confirmPayment) at the gateway in the loop, whose PG declines ${percent(result.declineRate)} of the confirms`),
+    style.dim(`  dialect ${result.dialect}, ${percent(result.duplicates)} of the buyers post twice; try another bug with --flaw ${MANUAL_CONFIRM_DEMO_FLAWS.join('|')}`),
+  ];
+  return { intro, closing };
+}
+
 /** The two merchants side by side, one row per thing confirm-sim looked at. */
 export function formatDemo(result: DemoResult, style: ChalkInstance): string {
-  const table = rows(result);
+  const table = result.flow === 'manual-confirm' ? manualConfirmRows(result) : rows(result);
   const labelWidth = Math.max(...table.map((row) => row.label.length)) + 2;
   const columnWidth = Math.max(18, ...table.flatMap((row) => row.cells.map((cell) => cell.text.length + 2)));
   const header = (
@@ -99,35 +193,14 @@ export function formatDemo(result: DemoResult, style: ChalkInstance): string {
   const lines = table.map((row) =>
     (row.label.padEnd(labelWidth) + row.cells.map((cell) => paint(cell, style)(cell.text.padEnd(columnWidth))).join('')).trimEnd(),
   );
-  const [correct, flawed] = result.merchants;
-  const caughtBy = flawed
-    ? [
-        ...flawed.burst.verdict.problems.map((problem) => `burst (${problem.kind})`),
-        ...flawed.check.cases.filter((c) => c.status === 'failed').map((c) => `check ${caseLabel(c)}`),
-      ]
-    : [];
-  const closing = result.interrupted
-    ? style.yellow('interrupted: the table shows what ran before Ctrl-C')
-    : result.ok
-      ? style.green(`the correct merchant passed everything; the "${result.flaw}" flaw was caught by ${caughtBy.join(', ')}`)
-      : style.red(
-          correct && !(correct.burst.verdict.pass && correct.check.ok)
-            ? 'the correct merchant did not pass: this machine may be overloaded (see --json for details)'
-            : `the "${result.flaw}" flaw was not caught`,
-        );
+  const { intro, closing } = result.flow === 'manual-confirm' ? manualConfirmText(result, style) : confirmProcessText(result, style);
   return [
-    `${style.bold('confirm-sim demo')}: a correct sample merchant beside one with the "${result.flaw}" flaw`,
-    style.dim(`  ${result.flaw}: ${result.flawDescription}`),
-    style.dim(
-      `  the gateway in the loop: both merchants look every payment up through its ${isV2(result.dialect) ? 'V2 REST API (PortOne\'s SDK)' : 'V1 REST API'}; ` +
-        `the PG declines ${percent(result.declineRate)} of the charges after a 200`,
-    ),
-    style.dim(`  dialect ${result.dialect}; try another bug with --flaw ${CONFIRM_PROCESS_FLAWS.join('|')}`),
+    ...intro,
     '',
     header,
     ...lines,
     '',
-    closing,
+    result.interrupted ? style.yellow('interrupted: the table shows what ran before Ctrl-C') : closing,
     '',
   ].join('\n');
 }
