@@ -6,6 +6,8 @@ import { OUTCOME_NAMES } from './outcomes.js';
 import { TimelineBuilder } from './timeline.js';
 import type { TimelineOutcome } from './timeline.js';
 import type { LedgerEntry } from './ledger.js';
+import { PAYMENT_STATE_NAMES, type BuyerFinding, type PaymentStateName } from './completion-tally.js';
+import { EXAMPLES_PER_FINDING } from '../oracle/stock-oracle.js';
 import type { BurstTimeline, LatencySummary } from './report.js';
 
 export const LEDGER_SUMMARY_KIND = 'confirm-sim.ledger';
@@ -39,6 +41,47 @@ export interface LedgerSummary {
   durationMs: number;
   stock: number | null;
   timeline: BurstTimeline;
+  /** A manual-confirm run's ledger (its lines carry `payment`): what the gateway held for each buyer; null otherwise. */
+  manualConfirm: LedgerManualConfirm | null;
+}
+
+/** Per buyer (a buyer's two posts carry the same truth), from the ledger's `payment` and `findings`. */
+export interface LedgerManualConfirm {
+  /** Buyers per payment state after the settle; `unknown` when the gateway could not be asked. */
+  payments: Record<PaymentStateName | 'unknown', number>;
+  /** Charged and not fully cancelled: paid, partially-cancelled, confirmed-twice. */
+  confirmed: number;
+  /** Per finding: how many buyers count toward it, and a few of their merchant_uids. */
+  findings: Record<BuyerFinding, { count: number; examples: string[] }>;
+  examples: { confirmed: string[]; declined: string[] };
+}
+
+const PAYMENT_NAMES: readonly string[] = Object.values(PAYMENT_STATE_NAMES);
+const CONFIRMED_STATES: readonly string[] = [PAYMENT_STATE_NAMES.P, PAYMENT_STATE_NAMES.X, PAYMENT_STATE_NAMES.D];
+const BUYER_FINDINGS: readonly BuyerFinding[] = ['charged-refused', 'charged-unanswered', 'told-paid-unconfirmed', 'double-confirm'];
+
+function emptyLedgerManualConfirm(): LedgerManualConfirm {
+  const payments = Object.fromEntries([...PAYMENT_NAMES, 'unknown'].map((name) => [name, 0])) as LedgerManualConfirm['payments'];
+  const findings = Object.fromEntries(BUYER_FINDINGS.map((finding) => [finding, { count: 0, examples: [] }])) as unknown as LedgerManualConfirm['findings'];
+  return { payments, confirmed: 0, findings, examples: { confirmed: [], declined: [] } };
+}
+
+function addExample(list: string[], uid: unknown): void {
+  if (list.length < EXAMPLES_PER_FINDING && typeof uid === 'string') list.push(uid);
+}
+
+function countTruth(tally: LedgerManualConfirm, entry: LedgerEntry): void {
+  const payment = entry.payment ?? 'unknown';
+  tally.payments[payment]++;
+  if (CONFIRMED_STATES.includes(payment)) {
+    tally.confirmed++;
+    addExample(tally.examples.confirmed, entry.merchant_uid);
+  }
+  if (payment === PAYMENT_STATE_NAMES.F) addExample(tally.examples.declined, entry.merchant_uid);
+  for (const finding of entry.findings ?? []) {
+    tally.findings[finding].count++;
+    addExample(tally.findings[finding].examples, entry.merchant_uid);
+  }
 }
 
 /** Distinct refusal reasons kept, as the load engine keeps them: a merchant can write the buyer into every one. */
@@ -94,6 +137,10 @@ function lineProblem(value: unknown): string | null {
   if (typeof entry.outcome !== 'string' || !OUTCOME_CODES.has(entry.outcome)) return `"outcome" is not one of ${OUTCOME_NAMES.join(', ')}`;
   if (typeof entry.intendedMs !== 'number') return '"intendedMs" is missing';
   if (!isNumberOrNull(entry.sentMs) || !isNumberOrNull(entry.status) || !isNumberOrNull(entry.latencyMs)) return 'sentMs, status or latencyMs is not a number or null';
+  if (entry.payment !== undefined && entry.payment !== null && !PAYMENT_NAMES.includes(entry.payment)) return `"payment" is not one of ${PAYMENT_NAMES.join(', ')}`;
+  if (entry.findings !== undefined && !(Array.isArray(entry.findings) && entry.findings.every((finding) => BUYER_FINDINGS.includes(finding)))) {
+    return `"findings" is not a list of ${BUYER_FINDINGS.join(', ')}`;
+  }
   return null;
 }
 
@@ -122,6 +169,7 @@ export async function readLedger(path: string, options: { stock?: number | undef
   let buyers = 0;
   let duplicates = 0;
   let stranded = 0;
+  let manualConfirm: LedgerManualConfirm | null = null;
   let lineNumber = 0;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   try {
@@ -140,7 +188,10 @@ export async function readLedger(path: string, options: { stock?: number | undef
       const outcome = OUTCOME_CODES.get(entry.outcome)!;
       outcomes[entry.outcome] = (outcomes[entry.outcome] ?? 0) + 1;
       if (entry.duplicate === true) duplicates++;
-      else buyers++;
+      else {
+        buyers++;
+        if (entry.payment !== undefined) countTruth((manualConfirm ??= emptyLedgerManualConfirm()), entry);
+      }
       if (entry.status !== null && (entry.outcome === 'accepted' || entry.outcome === 'refused')) {
         statusCodes[entry.status] = (statusCodes[entry.status] ?? 0) + 1;
       }
@@ -192,10 +243,14 @@ export async function readLedger(path: string, options: { stock?: number | undef
     stranded,
     refusalReasons: [...reasons.values()].sort((a, b) => b.count - a.count),
     stock: options.stock ?? null,
+    manualConfirm,
   });
 }
 
-type Counted = Pick<LedgerSummary, 'buyers' | 'duplicates' | 'outcomes' | 'acceptedBuyers' | 'statusCodes' | 'errorKinds' | 'stranded' | 'refusalReasons' | 'stock'>;
+type Counted = Pick<
+  LedgerSummary,
+  'buyers' | 'duplicates' | 'outcomes' | 'acceptedBuyers' | 'statusCodes' | 'errorKinds' | 'stranded' | 'refusalReasons' | 'stock' | 'manualConfirm'
+>;
 
 const ACCEPTED = OUTCOME_CODES.get('accepted')!;
 const REFUSED = OUTCOME_CODES.get('refused')!;

@@ -8,7 +8,7 @@ import { writeReport } from '../json.js';
 import { ledgerPageModel, reportPageModel } from './model.js';
 import type { PageModel } from './page-model.js';
 
-export type { PageModel } from './page-model.js';
+export type { PageModel, PageTruth, TruthRow } from './page-model.js';
 
 const require = createRequire(import.meta.url);
 const { version: VERSION } = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -58,6 +58,11 @@ table.facts { border-collapse: collapse; width: 100%; background: #fff; border: 
 table.facts th { text-align: left; vertical-align: top; white-space: nowrap; color: var(--dim); font-weight: 500; padding: 6px 14px; width: 1%; }
 table.facts td { padding: 6px 14px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; word-break: break-word; }
 table.facts tr + tr th, table.facts tr + tr td { border-top: 1px solid #f0f1f3; }
+section.truth { margin-top: 16px; }
+section.truth table.facts { margin-top: 6px; }
+section.truth tr.bad td .value { color: var(--red); font-weight: 700; }
+section.truth tr.good td .value { color: var(--green); }
+section.truth .examples { color: var(--dim); }
 footer { color: var(--dim); font-size: 12px; margin-top: 20px; }
 .uplot .u-legend { font-size: 12px; }
 `;
@@ -75,6 +80,20 @@ function verdictBlock(model: PageModel): string {
   for (const note of model.notes) lines.push(`<div class="dim">  - ${escapeHtml(note)}</div>`);
   for (const warning of model.warnings) lines.push(`<div>  <span class="warn">warning ${escapeHtml(warning.code)}:</span> ${escapeHtml(warning.message)}</div>`);
   return `<div class="verdict" id="verdict">${lines.join('\n')}</div>`;
+}
+
+function truthBlock(model: PageModel): string {
+  const truth = model.truth;
+  if (truth === null) return '';
+  const rows = truth.rows.map((row) => {
+    const mark = row.bad === null ? '' : row.bad ? ' class="bad"' : ' class="good"';
+    const examples = row.examples.length > 0 ? ` <span class="examples">e.g. ${escapeHtml(row.examples.join(', '))}</span>` : '';
+    return `<tr${mark}><th>${escapeHtml(row.label)}</th><td><span class="value">${escapeHtml(row.value)}</span>${examples}</td></tr>`;
+  });
+  return (
+    `<section class="truth" id="truth"><h2>${escapeHtml(truth.title)}</h2><p class="caption">${escapeHtml(truth.caption)}</p>` +
+    `<table class="facts">${rows.join('')}</table></section>`
+  );
 }
 
 function chartBlocks(model: PageModel): string {
@@ -109,6 +128,7 @@ export function renderPage(model: PageModel): string {
 <main>
 <h1>${escapeHtml(model.title)}</h1>
 ${verdictBlock(model)}
+${truthBlock(model)}
 ${chartBlocks(model)}
 ${factsTable(model)}
 <footer>${escapeHtml(model.footer)} · charts by uPlot (MIT)</footer>

@@ -1,8 +1,8 @@
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { formatMs } from '../../util/duration.js';
-import type { BurstReport, BurstTimeline, LatencySummary } from '../../load/report.js';
-import type { LedgerSummary } from '../../load/ledger-read.js';
-import type { ChartMarker, ChartModel, ChartSeries, PageModel } from './page-model.js';
+import type { BurstReport, BurstTimeline, LatencySummary, ManualConfirmSection, PaymentsSection, PaymentsTimeline } from '../../load/report.js';
+import type { LedgerManualConfirm, LedgerSummary } from '../../load/ledger-read.js';
+import type { ChartMarker, ChartModel, ChartSeries, PageModel, PageTruth, TruthRow } from './page-model.js';
 
 /** The terminal's colours (chalk's green, red, yellow, cyan), a little darker to read on white. */
 export const COLORS = {
@@ -92,10 +92,29 @@ function stockMarkers(timeline: BurstTimeline, axis: TimeAxis): ChartMarker[] {
   return markers;
 }
 
-function saleChart(timeline: BurstTimeline, axis: TimeAxis, stock: number | null): ChartModel {
+/** What a "yes" to a buyer is called: the gateway's 200 in the Confirm Process, the merchant's own success answer in manual confirm. */
+interface SaleWords {
+  line: string;
+  caption: string;
+  axis: string;
+}
+
+const CONFIRM_PROCESS_WORDS: SaleWords = {
+  line: 'accepted so far (200s)',
+  caption: 'Accepted requests (200 within the timeout) as they were read',
+  axis: 'accepted so far (requests)',
+};
+
+const MANUAL_CONFIRM_WORDS: SaleWords = {
+  line: 'told paid so far',
+  caption: 'Buyers the merchant told "paid" (a success status within the timeout) as the answers were read',
+  axis: 'told paid so far (requests)',
+};
+
+function saleChart(timeline: BurstTimeline, axis: TimeAxis, stock: number | null, words: SaleWords): ChartModel {
   const edges = axis.x.length;
   const series: ChartSeries[] = [
-    { label: 'accepted so far (200s)', color: COLORS.accepted, values: cumulative(timeline.accepted), style: 'line' },
+    { label: words.line, color: COLORS.accepted, values: cumulative(timeline.accepted), style: 'line' },
   ];
   if (stock !== null) series.push({ label: `stock (${count(stock)})`, color: COLORS.stock, values: constant(edges, stock), style: 'dash' });
   series.push(
@@ -108,11 +127,11 @@ function saleChart(timeline: BurstTimeline, axis: TimeAxis, stock: number | null
     id: 'sale',
     title: 'The sale',
     caption:
-      `Accepted requests (200 within the timeout) as they were read, against the stock; per ${bucketWidth(timeline)} bucket, ` +
+      `${words.caption}, against the stock; per ${bucketWidth(timeline)} bucket, ` +
       'what was sent and what was refused, timed out or failed to connect. Vertical lines: when the stock ran out, the last 200, the first refusal.',
     xKind: 'time',
     xLabel: `time since start (${axis.unit})`,
-    yLabels: ['accepted so far (requests)', `requests per ${bucketWidth(timeline)}`],
+    yLabels: [words.axis, `requests per ${bucketWidth(timeline)}`],
     yLog: false,
     x: axis.x,
     series,
@@ -241,7 +260,70 @@ function shardCharts(timeline: BurstTimeline, axis: TimeAxis, stock: number): Ch
   ];
 }
 
+/**
+ * Manual confirm: the merchant charges each buyer itself, so the gateway's confirmed payments, not the
+ * buyers' 200s, are what must stay within the stock.
+ */
+function confirmedChart(payments: PaymentsTimeline, stock: number): ChartModel {
+  const axis = timeAxis(payments);
+  const width = bucketWidth(payments);
+  const within = payments.resolutionMs > 0 ? ` (placed to within ${formatMs(payments.resolutionMs)})` : '';
+  return {
+    id: 'confirmed',
+    title: 'Confirmed at the gateway, against the stock',
+    caption:
+      `Payments the merchant's confirm calls charged (PAID), as the gateway approved them, against the stock: above the stock line, buyers were ` +
+      `charged for items that do not exist. On the right, per ${width} bucket${within}: confirms approved and confirms the PG declined (PG_PROVIDER), through the settle.`,
+    xKind: 'time',
+    xLabel: `time since start (${axis.unit})`,
+    yLabels: ['confirmed so far (payments)', `confirms per ${width}`],
+    yLog: false,
+    x: axis.x,
+    series: [
+      { label: 'confirmed so far (PAID)', color: COLORS.accepted, values: cumulative(payments.paid), style: 'line' },
+      { label: `stock (${count(stock)})`, color: COLORS.stock, values: constant(axis.x.length, stock), style: 'dash' },
+      { label: 'confirmed per bucket', color: COLORS.p50, values: perBucket(payments.paid), style: 'step', axis: 1 },
+      { label: 'declined by the PG per bucket', color: COLORS.errors, values: perBucket(payments.declined), style: 'step', axis: 1 },
+    ],
+    markers: [{ x: axis.scale(payments.settleStartMs), label: `settle begins at ${formatMs(payments.settleStartMs)}`, color: COLORS.timeout }],
+  };
+}
+
+/** The stock probe through the settle: every confirmed payment takes one unit, and nothing else keeps one. */
+function settleChart(samples: PaymentsSection['settle']['samples'], start: number, sold: number, manualConfirm: boolean): ChartModel {
+  const x = samples.map((sample) => sample.atMs);
+  const expected = start - sold;
+  const series: ChartSeries[] = [{ label: 'stock the merchant reported', color: COLORS.stock, values: samples.map((sample) => sample.stock), style: 'step' }];
+  if (expected >= 0) {
+    series.push({ label: `expected when all is released (${count(expected)})`, color: COLORS.accepted, values: constant(x.length, expected), style: 'dash' });
+  }
+  const target = `(${count(start)} − ${count(sold)}${expected < 0 ? `: no stock level accounts for ${count(sold)} ${manualConfirm ? 'confirmed' : 'paid'} payments` : ''})`;
+  return {
+    id: 'settle',
+    title: 'Stock after the last answer',
+    caption: manualConfirm
+      ? `The merchant's stock as probed while waiting for the sale to settle (--settle). Units taken for confirms the PG declined should come back: ` +
+        `the stock should reach the start minus what was confirmed ${target}.`
+      : `The merchant's stock as probed while waiting for the sale to settle (--settle). Units held for payments the PG declined ` +
+        `should come back: the stock should reach the start minus what was paid ${target}.`,
+    xKind: 'time',
+    xLabel: 'time after the last answer (ms)',
+    yLabels: ['units of stock'],
+    yLog: false,
+    x,
+    series,
+    markers: [],
+  };
+}
+
 function paymentCharts(report: BurstReport): ChartModel[] {
+  const manualConfirm = report.manualConfirm ?? null;
+  if (manualConfirm !== null) {
+    const charts = report.timeline.payments ? [confirmedChart(report.timeline.payments, report.stock.stock)] : [];
+    const samples = report.payments?.settle.samples ?? [];
+    if (samples.length > 0) charts.push(settleChart(samples, report.stock.probe?.before ?? report.stock.stock, manualConfirm.confirmed, true));
+    return charts;
+  }
   const charts: ChartModel[] = [];
   const payments = report.timeline.payments;
   if (payments) {
@@ -274,28 +356,96 @@ function paymentCharts(report: BurstReport): ChartModel[] {
   }
   const section = report.payments;
   const samples = section?.settle.samples ?? [];
-  if (section && samples.length > 0) {
-    const x = samples.map((sample) => sample.atMs);
-    const start = report.stock.probe?.before ?? report.stock.stock;
-    charts.push({
-      id: 'settle',
-      title: 'Stock after the last answer',
-      caption:
-        `The merchant's stock as probed while waiting for the sale to settle (--settle). Units held for payments the PG declined ` +
-        `should come back: the stock should reach the start minus what was paid (${count(start)} − ${count(section.paid)}).`,
-      xKind: 'time',
-      xLabel: 'time after the last answer (ms)',
-      yLabels: ['units of stock'],
-      yLog: false,
-      x,
-      series: [
-        { label: 'stock the merchant reported', color: COLORS.stock, values: samples.map((sample) => sample.stock), style: 'step' },
-        { label: `expected when all is released (${count(start - section.paid)})`, color: COLORS.accepted, values: constant(x.length, start - section.paid), style: 'dash' },
-      ],
-      markers: [],
-    });
-  }
+  if (section && samples.length > 0) charts.push(settleChart(samples, report.stock.probe?.before ?? report.stock.stock, section.paid, false));
   return charts;
+}
+
+/** Each finding a buyer can count toward, in the words the truth table uses. */
+const FINDING_WORDS = {
+  'charged-refused': 'told no, yet charged (confirmed and not cancelled within the settle)',
+  'told-paid-unconfirmed': 'told paid, yet the gateway never confirmed the payment',
+  'double-confirm': 'a repeated completion confirmed twice, or cancelled a payment its buyer was told paid',
+  'charged-unanswered': 'charged, but no answer reached the buyer in time',
+} as const;
+
+function findingRow(kind: keyof typeof FINDING_WORDS, found: number, examples: string[]): TruthRow {
+  return { label: kind, value: `${count(found)} · ${FINDING_WORDS[kind]}`, bad: found > 0, examples: found > 0 ? examples : [] };
+}
+
+function cancelledText(cancelled: number, partly: number): string {
+  return `${count(cancelled)}${partly > 0 ? `, ${count(partly)} partly` : ''}`;
+}
+
+/** A burst report's manual-confirm truth: the gateway's payments against the stock and against the answers. */
+function manualConfirmTruth(report: BurstReport, mc: ManualConfirmSection): PageTruth {
+  const stock = report.stock.stock;
+  const problem = (kind: string): { count: number; examples: string[] } => {
+    const found = report.verdict.problems.find((entry) => entry.kind === kind);
+    return found ? { count: found.count, examples: found.examples } : { count: 0, examples: [] };
+  };
+  const refusals = Object.entries(mc.confirmsRefused)
+    .filter(([, n]) => n > 0)
+    .map(([type, n]) => `${type} ×${count(n)}`);
+  const oversell = problem('oversell');
+  const undersell = problem('undersell');
+  const probe = report.stock.probe;
+  const rows: TruthRow[] = [
+    { label: 'confirmed (PAID)', value: `${count(mc.confirmed)} of ${count(stock)} in stock`, bad: mc.confirmed > stock, examples: mc.examples.confirmed },
+    { label: 'told paid', value: `${count(mc.toldPaid)} (${mc.successStatus} in time)`, bad: null, examples: [] },
+    { label: 'declined by the PG', value: `${count(mc.statuses.failed)} (PG_PROVIDER)`, bad: null, examples: mc.examples.declined },
+    { label: 'never confirmed', value: `${count(mc.statuses.ready)} (READY)`, bad: null, examples: [] },
+    { label: 'cancelled', value: cancelledText(mc.statuses.cancelled, mc.statuses.partiallyCancelled), bad: null, examples: [] },
+    { label: 'oversell', value: `${count(oversell.count)} · confirmed past the stock: charged for items that do not exist`, bad: oversell.count > 0, examples: oversell.examples },
+    { label: 'undersell', value: `${count(undersell.count)} · fewer confirmed than min(stock, buyers), declines that came back too late allowed`, bad: undersell.count > 0, examples: undersell.examples },
+    findingRow('charged-refused', mc.chargedRefused, mc.examples.chargedRefused),
+    findingRow('told-paid-unconfirmed', mc.toldPaidUnconfirmed, mc.examples.toldPaidUnconfirmed),
+    findingRow('double-confirm', mc.doubleConfirm, mc.examples.doubleConfirm),
+    findingRow('charged-unanswered', mc.chargedUnanswered, mc.examples.chargedUnanswered),
+    {
+      label: 'confirm calls',
+      value: `${count(mc.confirmCalls)}: ${count(mc.confirmsSucceeded)} succeeded${refusals.length > 0 ? `, refused ${refusals.join(', ')}` : ''}`,
+      bad: null,
+      examples: [],
+    },
+  ];
+  if (probe) rows.push({ label: 'stock probe', value: `${count(probe.before)} → ${count(probe.after)} (fell by ${count(probe.before - probe.after)} for ${count(mc.confirmed)} confirmed)`, bad: null, examples: [] });
+  return {
+    title: 'Manual confirm: what the gateway holds',
+    caption:
+      'The merchant charged each buyer itself (POST /payments/{id}/confirm), so the truth is the gateway\'s: payments confirmed against the stock, ' +
+      'and against what each buyer was told, read after the settle. Each finding names a few merchant_uids to look up.',
+    rows,
+  };
+}
+
+/** A manual-confirm ledger's truth, buyer by buyer: the ledger holds no verdict, so no finding here is judged anew. */
+function ledgerTruth(mc: LedgerManualConfirm, stock: number | null): PageTruth {
+  const { payments, findings } = mc;
+  const over = stock !== null && mc.confirmed > stock ? mc.confirmed - stock : 0;
+  const rows: TruthRow[] = [
+    {
+      label: 'confirmed (PAID)',
+      value: `${count(mc.confirmed)}${stock !== null ? ` of ${count(stock)} in stock` : ' (give --stock N to set it against the stock)'}`,
+      bad: stock === null ? null : mc.confirmed > stock,
+      examples: mc.examples.confirmed,
+    },
+    { label: 'declined by the PG', value: `${count(payments.failed)} (PG_PROVIDER)`, bad: null, examples: mc.examples.declined },
+    { label: 'never confirmed', value: `${count(payments.ready)} (READY)`, bad: null, examples: [] },
+    { label: 'cancelled', value: cancelledText(payments.cancelled, payments['partially-cancelled']), bad: null, examples: [] },
+  ];
+  if (payments.unknown > 0) rows.push({ label: 'not known', value: `${count(payments.unknown)} (the gateway could not be asked)`, bad: null, examples: [] });
+  if (stock !== null) rows.push({ label: 'oversell', value: `${count(over)} · confirmed past the stock: charged for items that do not exist`, bad: over > 0, examples: [] });
+  rows.push(
+    findingRow('charged-refused', findings['charged-refused'].count, findings['charged-refused'].examples),
+    findingRow('told-paid-unconfirmed', findings['told-paid-unconfirmed'].count, findings['told-paid-unconfirmed'].examples),
+    findingRow('double-confirm', findings['double-confirm'].count, findings['double-confirm'].examples),
+    findingRow('charged-unanswered', findings['charged-unanswered'].count, findings['charged-unanswered'].examples),
+  );
+  return {
+    title: 'Manual confirm: what the gateway held for each buyer',
+    caption: 'From the ledger\'s payment and findings fields: each buyer\'s payment at the gateway after the run\'s settle, and the findings the run counted it toward.',
+    rows,
+  };
 }
 
 function modeText(config: BurstReport['config']): string {
@@ -314,12 +464,16 @@ export interface ModelOptions {
 export function reportPageModel(report: BurstReport, options: ModelOptions): PageModel {
   const { config, counts, timeline } = report;
   const axis = timeAxis(timeline);
+  const manualConfirm = report.manualConfirm ?? null;
+  // Manual confirm's truth is the gateway's confirmed payments: drawn next to the answers buyers were given.
+  const payments = paymentCharts(report);
   const charts = [
-    saleChart(timeline, axis, config.stock),
+    saleChart(timeline, axis, config.stock, manualConfirm ? MANUAL_CONFIRM_WORDS : CONFIRM_PROCESS_WORDS),
+    ...(manualConfirm ? payments : []),
     latencyChart(timeline, axis, config.p99BudgetMs, config.timeoutMs),
     distributionChart(report.latencyMs, config.p99BudgetMs, config.timeoutMs),
     answersChart(timeline, axis),
-    ...paymentCharts(report),
+    ...(manualConfirm ? [] : payments),
     ...shardCharts(timeline, axis, config.stock),
   ].filter((chart): chart is ChartModel => chart !== null);
   const latency = report.latencyMs;
@@ -350,6 +504,12 @@ export function reportPageModel(report: BurstReport, options: ModelOptions): Pag
       value: `${options.maskUrl(p.gateway)} (${p.api}): paid ${count(p.paid)}, declined ${count(p.declined)}, failed ${count(p.failed)}, webhooks sent ${count(p.webhooks.sent)} (${count(p.webhooks.unanswered)} unanswered)`,
     });
   }
+  if (manualConfirm) {
+    facts.push(
+      { label: 'flow', value: `manual-confirm: each buyer posted ${manualConfirm.body}; "paid" is ${manualConfirm.successStatus}` },
+      { label: 'token lifetime', value: manualConfirm.tokenLifetimeMs === null ? 'the gateway\'s own' : formatMs(manualConfirm.tokenLifetimeMs) },
+    );
+  }
   const statuses = Object.entries(report.statusCodes).map(([status, n]) => `${status} ×${count(n)}`);
   const failures = Object.entries(report.errorKinds).map(([kind, n]) => `${kind} ×${count(n)}`);
   facts.push({ label: 'answers', value: [...statuses, ...failures].join(', ') || 'none' });
@@ -361,7 +521,7 @@ export function reportPageModel(report: BurstReport, options: ModelOptions): Pag
     label: 'self-check',
     value: `event loop ${(selfCheck.eventLoopUtilization * 100).toFixed(0)}% busy, delay p99 ${formatMs(selfCheck.eventLoopDelayP99Ms)}, ${selfCheck.cpuCoresBusy.toFixed(2)} cores for ${selfCheck.threads} thread(s)${selfCheck.fdLimit !== null ? `, open-file limit ${count(selfCheck.fdLimit)}` : ''}`,
   });
-  const title = `${report.verdict.pass ? 'PASS' : 'FAIL'} · confirm-sim burst · ${count(counts.buyers)} buyers for ${count(config.stock)} in stock`;
+  const title = `${report.verdict.pass ? 'PASS' : 'FAIL'} · confirm-sim burst${manualConfirm ? ' --flow manual-confirm' : ''} · ${count(counts.buyers)} buyers for ${count(config.stock)} in stock`;
   return {
     title,
     pass: report.verdict.pass,
@@ -369,6 +529,7 @@ export function reportPageModel(report: BurstReport, options: ModelOptions): Pag
     problems: report.verdict.problems.map(({ kind, count: n, message, examples }) => ({ kind, count: n, message, examples })),
     notes: [...report.verdict.notes, ...(report.interrupted ? ['the run was stopped early; these figures cover what happened until then'] : [])],
     warnings: selfCheck.warnings.map(({ code, message }) => ({ code, message })),
+    truth: manualConfirm ? manualConfirmTruth(report, manualConfirm) : null,
     facts,
     charts,
     footer: `confirm-sim ${options.version} · burst report schemaVersion ${report.schemaVersion}`,
@@ -379,8 +540,9 @@ export function reportPageModel(report: BurstReport, options: ModelOptions): Pag
 export function ledgerPageModel(ledger: LedgerSummary, options: ModelOptions): PageModel {
   const { timeline } = ledger;
   const axis = timeAxis(timeline);
+  const manualConfirm = ledger.manualConfirm;
   const charts = [
-    saleChart(timeline, axis, ledger.stock),
+    saleChart(timeline, axis, ledger.stock, manualConfirm ? MANUAL_CONFIRM_WORDS : CONFIRM_PROCESS_WORDS),
     latencyChart(timeline, axis, null, null),
     distributionChart(ledger.latencyMs, null, null),
     answersChart(timeline, axis),
@@ -392,7 +554,7 @@ export function ledgerPageModel(ledger: LedgerSummary, options: ModelOptions): P
     { label: 'requests', value: `${count(ledger.requests)} (${count(ledger.buyers)} buyers${ledger.duplicates > 0 ? `, ${count(ledger.duplicates)} confirms sent twice` : ''})` },
     { label: 'mode', value: ledger.paced ? 'paced (--ramp or --rate): latency counts from the intended send time' : 'burst (all at once)' },
     { label: 'requests by outcome', value: outcomes.join(', ') },
-    { label: 'accepted buyers', value: `${count(ledger.acceptedBuyers)}${ledger.stock !== null ? ` for ${count(ledger.stock)} in stock` : ''}` },
+    { label: ledger.manualConfirm ? 'told paid' : 'accepted buyers', value: `${count(ledger.acceptedBuyers)}${ledger.stock !== null ? ` for ${count(ledger.stock)} in stock` : ''}` },
     { label: 'latency', value: `p50 ${msOrDash(latency.p50)}, p90 ${msOrDash(latency.p90)}, p99 ${msOrDash(latency.p99)}, p99.9 ${msOrDash(latency.p999)}, max ${msOrDash(latency.max)}` },
     { label: 'duration', value: formatMs(ledger.durationMs) },
     { label: 'timeline', value: `${count(timeline.buckets)} buckets of ${bucketWidth(timeline)}` },
@@ -404,16 +566,19 @@ export function ledgerPageModel(ledger: LedgerSummary, options: ModelOptions): P
   for (const reason of ledger.refusalReasons.slice(0, 5)) {
     facts.push({ label: 'refusal', value: `${reason.status} ${reason.detail === null ? '(no reason given)' : JSON.stringify(reason.detail)} ×${count(reason.count)}, e.g. ${reason.examples.join(', ')}` });
   }
-  const overStock = ledger.stock !== null && ledger.acceptedBuyers > ledger.stock;
+  const inStock = ledger.stock !== null ? ` for ${count(ledger.stock)} in stock` : '';
+  const sold = manualConfirm
+    ? `${count(manualConfirm.confirmed)} payments confirmed${inStock}${ledger.stock !== null && manualConfirm.confirmed > ledger.stock ? ' (more than the stock)' : ''}, ` +
+      `${count(ledger.acceptedBuyers)} buyers told paid`
+    : `${count(ledger.acceptedBuyers)} buyers accepted${inStock}${ledger.stock !== null && ledger.acceptedBuyers > ledger.stock ? ' (more than the stock)' : ''}`;
   return {
-    title: `confirm-sim ledger · ${count(ledger.requests)} requests`,
+    title: `confirm-sim ledger${manualConfirm ? ' --flow manual-confirm' : ''} · ${count(ledger.requests)} requests`,
     pass: null,
-    summary:
-      `${count(ledger.acceptedBuyers)} buyers accepted${ledger.stock !== null ? ` for ${count(ledger.stock)} in stock${overStock ? ' (more than the stock)' : ''}` : ''}; ` +
-      'a ledger holds the requests, not the verdict: render the run\'s --json report for that',
+    summary: `${sold}; a ledger holds the requests, not the verdict: render the run's --json report for that`,
     problems: [],
     notes: ledger.stock === null ? ['no --stock given, so no stock line is drawn'] : [],
     warnings: [],
+    truth: manualConfirm ? ledgerTruth(manualConfirm, ledger.stock) : null,
     facts,
     charts,
     footer: `confirm-sim ${options.version} · from a --ledger file`,

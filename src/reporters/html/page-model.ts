@@ -48,6 +48,23 @@ export interface PageProblem {
   examples: string[];
 }
 
+/** One figure of a run's truth: what the gateway holds, or a finding counted against it. */
+export interface TruthRow {
+  label: string;
+  value: string;
+  /** true: a finding the merchant must fix; false: a finding it kept clear of; null: a plain figure. */
+  bad: boolean | null;
+  /** A few merchant_uids to look up (the gateway's payment view, the ledger). */
+  examples: string[];
+}
+
+/** Manual confirm's truth, beside the charts: payments confirmed against the stock and what buyers were told. */
+export interface PageTruth {
+  title: string;
+  caption: string;
+  rows: TruthRow[];
+}
+
 export interface PageModel {
   title: string;
   /** null when the source holds no verdict (a ledger). */
@@ -56,6 +73,8 @@ export interface PageModel {
   problems: PageProblem[];
   notes: string[];
   warnings: Array<{ code: string; message: string }>;
+  /** Manual-confirm runs and ledgers; null otherwise. */
+  truth: PageTruth | null;
   facts: Array<{ label: string; value: string }>;
   charts: ChartModel[];
   footer: string;
