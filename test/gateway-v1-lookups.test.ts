@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_IMP_KEY, DEFAULT_IMP_SECRET, startGateway, type GatewayOptions, type RunningGateway } from '../src/gateway/index.js';
-import { assertV1, type V1SchemaName } from './helpers/gateway-rest-schemas.js';
+import { assertV1, assertV2, type V1SchemaName } from './helpers/gateway-rest-schemas.js';
 
 /**
  * The V1 lookups iamport's client libraries call beside GET /payments/{imp_uid}: by status, by order (find and
@@ -298,6 +298,65 @@ test('a paid card payment shows the card it was charged to; a failed one shows n
   const failed = (await call(gateway, 'GET', `/payments/${ids.b}`, { token, schema: 'PaymentResponse' })).body.response as V1Payment;
   for (const field of ['card_code', 'card_name', 'card_number', 'apply_num', 'pg_tid']) assert.equal(field in failed, false, field);
   assert.equal(failed.card_type, null);
+});
+
+test('other pay methods show what they were paid with: vbank its account, trans its bank, phone neither; V1 and V2 strict', async (t) => {
+  let now = T0;
+  const gateway = await gatewayFor(t, { now: () => now });
+  const token = await tokenOf(gateway);
+  const paidWith = async (payMethod: string, dialect: 'v1' | 'v2-2024-04-25' = 'v1'): Promise<string> =>
+    (await gateway.requestPayment({ merchant_uid: `order-${payMethod}-${dialect}`, amount: 3000, pay_method: payMethod, buyer_tel: '010-1234-5678', dialect })).payment.imp_uid;
+  const v1 = async (impUid: string): Promise<V1Payment> => (await call(gateway, 'GET', `/payments/${impUid}`, { token, schema: 'PaymentResponse' })).body.response as V1Payment;
+  const cardFields = ['card_code', 'card_name', 'card_number', 'card_issuer_code', 'card_publisher_code', 'apply_num'];
+
+  const vbank = await v1(await paidWith('vbank'));
+  assert.equal(vbank.status, 'paid');
+  assert.match(String(vbank.vbank_code), /^\d{3}$/);
+  assert.match(String(vbank.vbank_name), /은행$/);
+  assert.match(String(vbank.vbank_num), /^\d{13}$/);
+  assert.equal(typeof vbank.vbank_holder, 'string');
+  assert.notEqual(vbank.vbank_holder, '');
+  assert.equal(vbank.vbank_issued_at, T0_SECONDS, 'the simulated buyer deposits as soon as the account is issued');
+  assert.equal(vbank.vbank_date, T0_SECONDS + 3 * 24 * 3600, 'the deposit deadline');
+  for (const field of [...cardFields, 'bank_code', 'bank_name']) assert.equal(field in vbank, false, `vbank: ${field}`);
+  assert.equal(vbank.card_type, null);
+
+  const trans = await v1(await paidWith('trans'));
+  assert.match(String(trans.bank_code), /^\d{3}$/);
+  assert.match(String(trans.bank_name), /은행$/);
+  for (const field of [...cardFields, 'vbank_code', 'vbank_num']) assert.equal(field in trans, false, `trans: ${field}`);
+  assert.deepEqual([trans.vbank_date, trans.vbank_issued_at], [0, 0]);
+
+  const phone = await v1(await paidWith('phone'));
+  for (const field of [...cardFields, 'bank_code', 'vbank_code', 'vbank_num']) assert.equal(field in phone, false, `phone: ${field}`);
+  assert.deepEqual([phone.pay_method, phone.vbank_date, phone.vbank_issued_at], ['phone', 0, 0]);
+
+  now += 10_000;
+  const declined = await gateway.requestPayment({ merchant_uid: 'order-vbank-declined', amount: 3000, pay_method: 'vbank', outcome: 'decline' });
+  const unissued = await v1(declined.payment.imp_uid);
+  assert.equal('vbank_num' in unissued, false, 'a declined payment got no account');
+  assert.deepEqual([unissued.vbank_date, unissued.vbank_issued_at], [0, 0]);
+
+  // V2 names each method by its own branch of PaymentMethod, with the same bank and account.
+  const v2 = async (payMethod: string): Promise<Record<string, unknown>> => {
+    await paidWith(payMethod, 'v2-2024-04-25');
+    const answer = await fetch(`${gateway.url}/payments/order-${payMethod}-v2-2024-04-25`, { headers: { authorization: 'PortOne confirm_sim_api_secret' } });
+    const body = (await answer.json()) as { method?: Record<string, unknown> };
+    assertV2('getPayment', answer.status, body);
+    return body.method ?? {};
+  };
+  const account = await v2('vbank');
+  assert.equal(account.type, 'PaymentMethodVirtualAccount');
+  assert.match(String(account.accountNumber), /^\d{13}$/);
+  assert.equal(Date.parse(String(account.expiredAt)) - Date.parse(String(account.issuedAt)), 3 * 24 * 3600 * 1000);
+  const transfer = await v2('trans');
+  assert.equal(transfer.type, 'PaymentMethodTransfer');
+  assert.equal(typeof transfer.bank, 'string', 'a Bank value, which the schema checks');
+  assert.deepEqual(await v2('phone'), { type: 'PaymentMethodMobile', phoneNumber: '010-1234-5678' });
+  assert.deepEqual(await v2('kakaopay'), { type: 'PaymentMethodEasyPay', provider: 'KAKAOPAY' });
+  const gift = await v2('cultureland');
+  assert.deepEqual([gift.type, gift.giftCertificateType], ['PaymentMethodGiftCertificate', 'CULTURELAND']);
+  assert.match(String(gift.approvalNumber), /^\d{8}$/);
 });
 
 // ---- input checks: pay_method, currency, amounts -------------------------------------------------------

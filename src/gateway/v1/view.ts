@@ -1,3 +1,4 @@
+import { simulatedBank, simulatedVirtualAccount } from '../bank.js';
 import { simulatedCard } from '../card.js';
 import type { PaymentPreparation, PaymentRecord, PaymentStatus } from '../payments.js';
 
@@ -18,6 +19,8 @@ export interface GatewayPayment {
   sandbox: boolean;
   escrow: boolean;
   apply_num?: string;
+  bank_code?: string;
+  bank_name?: string;
   card_code?: string;
   card_name?: string;
   card_issuer_code?: string;
@@ -27,6 +30,10 @@ export interface GatewayPayment {
   card_quota: number;
   card_number?: string;
   card_type: 0 | 1 | null;
+  vbank_code?: string;
+  vbank_name?: string;
+  vbank_num?: string;
+  vbank_holder?: string;
   vbank_date: number;
   vbank_issued_at: number;
   name?: string;
@@ -73,19 +80,26 @@ function present<T extends object>(object: { [K in keyof T]: T[K] | null | undef
 }
 
 /**
- * The V1 REST API's view of a record. A card payment that was charged shows the card it was charged to, as
- * the real one does; before the charge, and after a failure, no card was approved and those fields are absent.
+ * The V1 REST API's view of a record. A charged payment shows what it was paid with, as the real one does: a
+ * card payment its card and approval number, a bank transfer its bank (bank_*), a virtual account its bank,
+ * number, holder and deadline (vbank_*); a phone payment has no fields of its own. Before the charge, and
+ * after a failure, nothing was paid and those fields are absent (vbank_date and vbank_issued_at 0).
  */
 export function v1PaymentView(record: PaymentRecord, receiptUrl: string): GatewayPayment {
   const { details } = record;
   let lastReason: string | null = null;
   for (const cancellation of record.cancellations) if (cancellation.reason !== '') lastReason = cancellation.reason;
   const charged = record.paidAt !== null;
-  const card = charged && details.payMethod === 'card' ? simulatedCard(record.impUid ?? record.orderId) : null;
+  const key = record.impUid ?? record.orderId;
+  const card = charged && details.payMethod === 'card' ? simulatedCard(key) : null;
+  const bank = charged && details.payMethod === 'trans' ? simulatedBank(key) : null;
+  const account = record.paidAt !== null && details.payMethod === 'vbank' ? simulatedVirtualAccount(key, record.paidAt) : null;
   const optional = present<Partial<GatewayPayment>>({
     pg_tid: record.pgTxId,
     pg_id: details.pgId,
-    apply_num: record.applyNum,
+    apply_num: card === null ? null : record.applyNum,
+    bank_code: bank?.code,
+    bank_name: bank?.name,
     card_code: card?.code,
     card_name: card?.name,
     card_issuer_code: card?.code,
@@ -93,6 +107,10 @@ export function v1PaymentView(record: PaymentRecord, receiptUrl: string): Gatewa
     card_publisher_code: card?.code,
     card_publisher_name: card?.name,
     card_number: card?.maskedNumber,
+    vbank_code: account?.bank.code,
+    vbank_name: account?.bank.name,
+    vbank_num: account?.number,
+    vbank_holder: account?.holder,
     name: details.name,
     buyer_name: details.buyerName,
     buyer_email: details.buyerEmail,
@@ -113,12 +131,13 @@ export function v1PaymentView(record: PaymentRecord, receiptUrl: string): Gatewa
     // A simulated channel stands in for a live one: the REST API hides sandbox payments from lookups.
     sandbox: false,
     escrow: false,
-    ...pick(optional, 'apply_num', 'card_code', 'card_name', 'card_issuer_code', 'card_issuer_name', 'card_publisher_code', 'card_publisher_name'),
+    ...pick(optional, 'apply_num', 'bank_code', 'bank_name', 'card_code', 'card_name', 'card_issuer_code', 'card_issuer_name', 'card_publisher_code', 'card_publisher_name'),
     card_quota: 0,
     ...pick(optional, 'card_number'),
     card_type: card?.v1Type ?? null,
-    vbank_date: 0,
-    vbank_issued_at: 0,
+    ...pick(optional, 'vbank_code', 'vbank_name', 'vbank_num', 'vbank_holder'),
+    vbank_date: seconds(account?.expiresAtMs ?? null),
+    vbank_issued_at: seconds(account?.issuedAtMs ?? null),
     ...pick(optional, 'name'),
     amount: record.amount,
     cancel_amount: record.cancelledAmount,

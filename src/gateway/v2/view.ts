@@ -1,3 +1,4 @@
+import { simulatedBank, simulatedVirtualAccount } from '../bank.js';
 import { simulatedCard } from '../card.js';
 import type { PaymentCancellation, PaymentRecord } from '../payments.js';
 
@@ -44,6 +45,38 @@ export interface V2Cancellation {
   trigger: 'API';
 }
 
+/** What a paid V2 payment says it was paid with: one branch of the file's `PaymentMethod` per kind of pay_method. */
+export type V2PaymentMethod =
+  | {
+      type: 'PaymentMethodCard';
+      card: {
+        publisher: string;
+        issuer: string;
+        brand: 'LOCAL';
+        type: 'CREDIT' | 'DEBIT';
+        ownerType: 'PERSONAL';
+        bin: string;
+        name: string;
+        number: string;
+      };
+      approvalNumber: string;
+      installment: { month: number; isInterestFree: boolean };
+      pointUsed: boolean;
+    }
+  | { type: 'PaymentMethodTransfer'; bank: string }
+  | {
+      type: 'PaymentMethodVirtualAccount';
+      bank: string;
+      accountNumber: string;
+      accountType: 'NORMAL';
+      remitteeName: string;
+      issuedAt: string;
+      expiredAt: string;
+    }
+  | { type: 'PaymentMethodMobile'; phoneNumber?: string }
+  | { type: 'PaymentMethodEasyPay'; provider: string }
+  | { type: 'PaymentMethodGiftCertificate'; giftCertificateType: string; approvalNumber: string };
+
 /** A payment as `GET /payments/{paymentId}` answers it; which fields are present depends on `status`. */
 export interface V2Payment {
   status: V2PaymentStatus;
@@ -51,22 +84,7 @@ export interface V2Payment {
   transactionId: string;
   merchantId: string;
   storeId: string;
-  method?: {
-    type: 'PaymentMethodCard';
-    card: {
-      publisher: string;
-      issuer: string;
-      brand: 'LOCAL';
-      type: 'CREDIT' | 'DEBIT';
-      ownerType: 'PERSONAL';
-      bin: string;
-      name: string;
-      number: string;
-    };
-    approvalNumber: string;
-    installment: { month: number; isInterestFree: boolean };
-    pointUsed: boolean;
-  };
+  method?: V2PaymentMethod;
   channel: V2Channel;
   version: 'V2';
   requestedAt: string;
@@ -125,6 +143,74 @@ export function v2CancellationView(cancellation: PaymentCancellation): V2Cancell
   };
 }
 
+/** V1 pay_methods paid through an easy-pay wallet, and the V2 file's name for each wallet. */
+const EASY_PAY_PROVIDERS: Readonly<Record<string, string>> = {
+  samsung: 'SAMSUNGPAY',
+  ssgpay: 'SSGPAY',
+  lpay: 'LPAY',
+  payco: 'PAYCO',
+  kakaopay: 'KAKAOPAY',
+  tosspay: 'TOSSPAY',
+  naverpay: 'NAVERPAY',
+  applepay: 'APPLEPAY',
+  paypal: 'PAYPAL',
+};
+
+const GIFT_CERTIFICATE_TYPES: Readonly<Record<string, string>> = {
+  cultureland: 'CULTURELAND',
+  culturegift: 'CULTUREGIFT',
+  smartculture: 'SMART_MUNSANG',
+  booknlife: 'BOOKNLIFE',
+};
+
+/** The method of a charged payment; none for points, which the file has no method for. */
+function v2MethodOf(record: PaymentRecord, paidAt: number): V2PaymentMethod | undefined {
+  const { payMethod, buyerTel } = record.details;
+  const approvalNumber = record.applyNum ?? '';
+  switch (payMethod) {
+    case 'card': {
+      const card = simulatedCard(record.orderId);
+      return {
+        type: 'PaymentMethodCard',
+        card: {
+          publisher: card.publisher,
+          issuer: card.issuer,
+          brand: 'LOCAL',
+          type: card.v2Type,
+          ownerType: 'PERSONAL',
+          bin: card.bin,
+          name: card.name,
+          number: card.maskedNumber,
+        },
+        approvalNumber,
+        installment: { month: 0, isInterestFree: false },
+        pointUsed: false,
+      };
+    }
+    case 'trans':
+      return { type: 'PaymentMethodTransfer', bank: simulatedBank(record.orderId).v2 };
+    case 'vbank': {
+      const account = simulatedVirtualAccount(record.orderId, paidAt);
+      return {
+        type: 'PaymentMethodVirtualAccount',
+        bank: account.bank.v2,
+        accountNumber: account.number,
+        accountType: 'NORMAL',
+        remitteeName: account.holder,
+        issuedAt: rfc3339(account.issuedAtMs),
+        expiredAt: rfc3339(account.expiresAtMs),
+      };
+    }
+    case 'phone':
+      return buyerTel === null ? { type: 'PaymentMethodMobile' } : { type: 'PaymentMethodMobile', phoneNumber: buyerTel };
+  }
+  const provider = EASY_PAY_PROVIDERS[payMethod];
+  if (provider !== undefined) return { type: 'PaymentMethodEasyPay', provider };
+  const giftCertificateType = GIFT_CERTIFICATE_TYPES[payMethod];
+  if (giftCertificateType !== undefined) return { type: 'PaymentMethodGiftCertificate', giftCertificateType, approvalNumber };
+  return undefined;
+}
+
 /**
  * The V2 view of a record: the object its status calls for, every required field filled in and every
  * optional one either filled in or left out (the V2 schemas allow no nulls).
@@ -171,23 +257,8 @@ export function v2PaymentView(record: PaymentRecord, store: V2Store, receiptUrl:
   };
   if (details.customData !== null) view.customData = details.customData;
   if (record.paidAt !== null) {
-    const card = simulatedCard(record.orderId);
-    view.method = {
-      type: 'PaymentMethodCard',
-      card: {
-        publisher: card.publisher,
-        issuer: card.issuer,
-        brand: 'LOCAL',
-        type: card.v2Type,
-        ownerType: 'PERSONAL',
-        bin: card.bin,
-        name: card.name,
-        number: card.maskedNumber,
-      },
-      approvalNumber: record.applyNum ?? '',
-      installment: { month: 0, isInterestFree: false },
-      pointUsed: false,
-    };
+    const method = v2MethodOf(record, record.paidAt);
+    if (method !== undefined) view.method = method;
     view.paidAt = rfc3339(record.paidAt);
     if (record.pgTxId !== null) view.pgTxId = record.pgTxId;
     view.receiptUrl = receiptUrl;
