@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Webhook as PortOneWebhook } from '@portone/server-sdk';
+import { PaymentClient, Webhook as PortOneWebhook } from '@portone/server-sdk';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 import {
+  DEFAULT_API_SECRET,
   MAX_WEBHOOK_ANSWER_BYTES,
   V2_RETRY_DELAYS_MS,
   type GatewayLink,
@@ -114,6 +116,60 @@ test("PortOne's SDK verifies our V2 webhooks in both versions, paid and failed, 
   const old = byPayment.get('old-paid-order')!;
   assert.deepEqual(old, { payment_id: 'old-paid-order', tx_id: (await link.payment('old-paid-order')).transactionId, status: 'Paid' });
   assert.equal(byPayment.get('old-failed-order')!.status, 'Failed');
+});
+
+test('V2 cancel webhooks in both versions: PartialCancelled then Cancelled with cancellationId, verified by the SDK and standardwebhooks', async (t) => {
+  const received: Array<{ body: string; headers: IncomingHttpHeaders; sdk: unknown; standard: unknown }> = [];
+  const notice = await server(t, (_request, response, entry) => {
+    const standard = (() => {
+      try {
+        return new StandardWebhook(SECRET_TEXT).verify(entry.body, entry.headers as Record<string, string>);
+      } catch (error) {
+        return error;
+      }
+    })();
+    PortOneWebhook.verify(SECRET_TEXT, entry.body, entry.headers).then(
+      (sdk) => received.push({ body: entry.body, headers: entry.headers, sdk, standard }),
+      (error: unknown) => received.push({ body: entry.body, headers: entry.headers, sdk: error, standard }),
+    ).finally(() => response.writeHead(200).end());
+  });
+  const { gateway, link } = await gatewayFor(t);
+  // The merchant's own cancel call, through PortOne's SDK pointed at the gateway.
+  const client = PaymentClient({ secret: DEFAULT_API_SECRET, baseUrl: gateway.url });
+  for (const [run, dialect] of [['new', 'v2-2024-04-25'], ['old', 'v2-2024-01-01']] as const) {
+    const before = received.length;
+    await sellOne(link, run, { dialect, noticeUrl: notice.url });
+    // Each webhook in before the next change, so the bodies come in the order of the changes.
+    await until(() => received.length === before + 1, `${run}: the paid webhook`);
+    await client.cancelPayment({ paymentId: `${run}-order`, reason: 'one seat returned', amount: 300 });
+    await client.cancelPayment({ paymentId: `${run}-order`, reason: 'event cancelled' });
+  }
+  await until(() => received.length === 6, 'paid, partly cancelled and cancelled, twice');
+  for (const entry of received) {
+    assert.ok(!(entry.sdk instanceof Error), `Webhook.verify: ${String(entry.sdk)}`);
+    assert.ok(!(entry.standard instanceof Error), `standardwebhooks: ${String(entry.standard)}`);
+    assert.deepEqual(entry.sdk, JSON.parse(entry.body));
+    assert.deepEqual(entry.standard, JSON.parse(entry.body));
+  }
+  const bodies = received.map((entry) => entry.sdk as Record<string, unknown>);
+  const fresh = bodies.filter((body) => (body.data as { paymentId?: string } | undefined)?.paymentId === 'new-order');
+  const cancellations = (await gateway.payment('new-order')).cancellations.map((cancellation) => cancellation.id);
+  const transactionId = (await link.payment('new-order')).transactionId;
+  assert.deepEqual(
+    fresh.map((body) => [body.type, body.data]),
+    [
+      ['Transaction.Paid', { storeId: 'store-test', paymentId: 'new-order', transactionId }],
+      ['Transaction.PartialCancelled', { storeId: 'store-test', paymentId: 'new-order', transactionId, cancellationId: cancellations[0] }],
+      ['Transaction.Cancelled', { storeId: 'store-test', paymentId: 'new-order', transactionId, cancellationId: cancellations[1] }],
+    ],
+  );
+  for (const body of fresh) assert.ok(!Number.isNaN(Date.parse(String(body.timestamp))), 'an RFC 3339 timestamp');
+  const oldTransaction = (await link.payment('old-order')).transactionId;
+  assert.deepEqual(
+    bodies.filter((body) => body.payment_id === 'old-order'),
+    ['Paid', 'PartialCancelled', 'Cancelled'].map((status) => ({ payment_id: 'old-order', tx_id: oldTransaction, status })),
+    '2024-01-01 keeps its flat body for cancels too',
+  );
 });
 
 test('a V2 webhook not answered 2xx is retried on the documented schedule, compressed; one webhook-id, every attempt signed', async (t) => {
