@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypedEmitter } from '../util/events.js';
 import type { GatewayEvents } from './gateway.js';
-import { GatewayApiError, badRequest, notFound } from './errors.js';
+import { GatewayApiError, INVALID_CODE, badRequest, notFound } from './errors.js';
 import type { RequestFields } from './fields.js';
 import { StatusAnswer, type GatewayRoute, type Route, type RouteApi, type RouteInput } from './routes.js';
 import type { TokenIssuer } from './tokens.js';
@@ -51,8 +51,9 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Bad input like any other (code -1), under the HTTP status that says what is wrong with it. */
 function tooLarge(maxBytes: number): GatewayApiError {
-  return new GatewayApiError(413, 1, `the body is over ${maxBytes} bytes`);
+  return new GatewayApiError(413, INVALID_CODE, `the body is over ${maxBytes} bytes`);
 }
 
 /** Reads at most maxBytes; past that it stops reading and refuses, so a huge body costs nothing. */
