@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { startGateway, type RunningGateway } from '../src/gateway/index.js';
 import { assertV1 } from './helpers/gateway-rest-schemas.js';
+import { observeV1Answers, type V1Observer } from './helpers/gateway-rest-observe.js';
 
 /**
  * The V1 gateway driven through iamport's npm client libraries, code nobody here wrote, exactly as a merchant
@@ -16,7 +17,8 @@ import { assertV1 } from './helpers/gateway-rest-schemas.js';
  * - `iamport-server-api` (10.x) takes the host as the connector's first argument and sends the bare token.
  *   It offers only `payments.at` and `payments.cancel` of the payment calls: no lookup by status or by order.
  * Each is loaded with require (they are CommonJS, and `iamport` has no type declarations); the few methods used
- * are typed here from their sources in node_modules.
+ * are typed here from their sources in node_modules. Each client talks to the gateway through a pass-through
+ * proxy that validates every answer it gets (refusals included) against the V1 file's schema for that operation.
  */
 const require = createRequire(import.meta.url);
 
@@ -113,6 +115,8 @@ interface ServerApiModule {
 
 interface History {
   gateway: RunningGateway;
+  /** The clients' base URL: every answer they get is validated on its way. */
+  observer: V1Observer;
   /** imp_uids by name: a1 and a2 paid, b declined, c1 declined then c2 paid for the same order. */
   ids: Record<'a1' | 'a2' | 'b' | 'c1' | 'c2', string>;
   /** Every request the gateway answered, as "METHOD path status". */
@@ -133,7 +137,12 @@ async function withHistory(t: TestContext): Promise<History> {
     c1: await pay('order-c', 99_000, 'decline'),
     c2: await pay('order-c', 99_000, 'approve'),
   };
-  return { gateway, ids, requests };
+  return { gateway, observer: await observeV1Answers(t, gateway.url), ids, requests };
+}
+
+function assertAnswersValid(observer: V1Observer, minimum: number): void {
+  assert.deepEqual(observer.problems, [], 'every V1 answer a client got satisfies its documented schema');
+  assert.ok(observer.answers.length >= minimum, `${observer.answers.length} answers observed`);
 }
 
 const ourTokens = new WeakMap<RunningGateway, Promise<string>>();
@@ -180,10 +189,10 @@ const idsOf = (list: Array<{ imp_uid: string }>): string[] => list.map((payment)
 // ---- iamport ----------------------------------------------------------------------------------------------
 
 test('iamport (npm): token, lookups by imp_uid, status and merchant_uid, prepare and cancel, against our base URL', async (t) => {
-  const { gateway, ids, requests } = await withHistory(t);
+  const { gateway, observer, ids, requests } = await withHistory(t);
   const Iamport = require('iamport') as IamportLegacyModule;
   const realHost = Iamport.DEFAULT_HOST;
-  Iamport.DEFAULT_HOST = gateway.url;
+  Iamport.DEFAULT_HOST = observer.url;
   t.after(() => {
     Iamport.DEFAULT_HOST = realHost;
   });
@@ -228,14 +237,15 @@ test('iamport (npm): token, lookups by imp_uid, status and merchant_uid, prepare
     return true;
   });
   assert.equal(requests.filter((line) => line.startsWith('POST /users/getToken')).length, 2, "the client's one token (it cached it) and the test's");
+  assertAnswersValid(observer, 10);
 });
 
 // ---- iamport-rest-client-nodejs ---------------------------------------------------------------------------
 
 test('iamport-rest-client-nodejs: token, single, several imp_uid[] (with a 207), by status, find and findAll, cancel', async (t) => {
-  const { gateway, ids, requests } = await withHistory(t);
+  const { gateway, observer, ids, requests } = await withHistory(t);
   const { Iamport, Request } = require('iamport-rest-client-nodejs') as RestClientModule;
-  const iamport = new Iamport({ apiKey: IMP_KEY, apiSecret: IMP_SECRET, baseUrl: gateway.url });
+  const iamport = new Iamport({ apiKey: IMP_KEY, apiSecret: IMP_SECRET, baseUrl: observer.url });
   const { Authenticate, Payments } = Request;
 
   const token = await Authenticate.getToken({ imp_key: IMP_KEY, imp_secret: IMP_SECRET }).request(iamport);
@@ -285,18 +295,19 @@ test('iamport-rest-client-nodejs: token, single, several imp_uid[] (with a 207),
 
   assert.ok(requests.some((line) => line.startsWith('GET /payments 207')), 'the 207 went over the wire');
   assert.ok(requests.every((line) => !line.endsWith(' 500')), requests.join('\n'));
+  assertAnswersValid(observer, 12);
 });
 
 // ---- iamport-server-api -----------------------------------------------------------------------------------
 
 test('iamport-server-api: token, the payment by imp_uid, a partial and a full cancel; its HttpError for a 404', async (t) => {
-  const { gateway, ids } = await withHistory(t);
+  const { gateway, observer, ids } = await withHistory(t);
   const imp = require('iamport-server-api') as ServerApiModule;
-  const token = await imp.functional.users.getToken({ host: gateway.url }, { imp_key: IMP_KEY, imp_secret: IMP_SECRET });
+  const token = await imp.functional.users.getToken({ host: observer.url }, { imp_key: IMP_KEY, imp_secret: IMP_SECRET });
   assert.equal(token.code, 0);
   assert.ok(token.response.expired_at > Date.now() / 1000);
 
-  const connector = new imp.IamportConnector(gateway.url, { imp_key: IMP_KEY, imp_secret: IMP_SECRET });
+  const connector = new imp.IamportConnector(observer.url, { imp_key: IMP_KEY, imp_secret: IMP_SECRET });
   for (const impUid of [ids.a1, ids.b, ids.c2]) {
     const reloaded = await imp.functional.payments.at(await connector.get(), impUid, {});
     assert.equal(reloaded.code, 0);
@@ -323,4 +334,5 @@ test('iamport-server-api: token, the payment by imp_uid, a partial and a full ca
     assert.equal(error.status, 404);
     return true;
   });
+  assertAnswersValid(observer, 7);
 });

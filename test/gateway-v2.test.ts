@@ -1,9 +1,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startGateway, V2_ERROR_STATUS } from '../src/gateway/index.js';
-import { checkV1, checkV2, v1Schemas, v2Schemas } from './helpers/gateway-rest-schemas.js';
+import { assertV1Answer, checkV1, checkV2, v1Schemas, v2Schemas } from './helpers/gateway-rest-schemas.js';
 
 // The fixtures are only worth something if they refuse what the real API never sends.
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** The OpenAPI files the fixtures are extracted from: beside the repository, as in CI, or where the variable says. */
+const referenceDir = process.env.CONFIRM_SIM_REFERENCE ?? join(repoRoot, '..', 'shared', 'reference');
+const references = ['iamport-v1.openapi.json', 'portone-v2.openapi.json'].map((name) => join(referenceDir, name));
+
+test('the fixtures are exactly what the extractor takes out of the OpenAPI files, nothing loosened by hand', {
+  skip: references.every((path) => existsSync(path)) ? false : `the OpenAPI files are not in ${referenceDir} (set CONFIRM_SIM_REFERENCE to their folder)`,
+}, () => {
+  const out = mkdtempSync(join(tmpdir(), 'confirm-sim-schemas-'));
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'extract-gateway-schemas.mjs'), ...references, out], { stdio: 'pipe' });
+    for (const name of ['iamport-v1-schemas.json', 'portone-v2-schemas.json']) {
+      assert.equal(readFileSync(join(repoRoot, 'fixtures', name), 'utf8'), readFileSync(join(out, name), 'utf8'), `fixtures/${name} differs from the extraction: run scripts/extract-gateway-schemas.mjs`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
 
 async function answersOf(): Promise<{ v1: Record<string, unknown>; v2: Record<string, unknown> }> {
   const gateway = await startGateway({ port: 0 });
@@ -34,6 +58,18 @@ test('the V1 fixture is strict: a real answer passes, "banana", a missing requir
   // What the file itself says may be null, may be.
   assert.equal(checkV1('PaymentResponse', envelope({ ...payment, fail_reason: null, card_type: null })), null);
   assert.deepEqual(v1Schemas.definitions.PaymentAnnotation?.properties?.status?.enum, ['ready', 'paid', 'cancelled', 'failed']);
+
+  // By operation: the answer's schema is the one its route documents for its HTTP status.
+  assertV1Answer('GET', `/payments/${payment.imp_uid}`, 200, envelope(payment));
+  assertV1Answer('GET', '/payments/find/order-v1', 200, envelope(payment));
+  assertV1Answer('GET', '/payments/find/order-v1/paid', 200, envelope(payment));
+  assert.throws(() => assertV1Answer('GET', '/payments/find/order-v1', 200, envelope({ ...payment, status: 'banana' })), /allowed values/);
+  assert.throws(() => assertV1Answer('GET', '/payments/status/paid', 200, envelope(payment)), /PaymentListResponse: .*must have required property 'total'/);
+  assert.throws(() => assertV1Answer('GET', `/payments/${payment.imp_uid}`, 201, envelope(payment)), /does not document HTTP 201/);
+  assert.throws(() => assertV1Answer('GET', '/payments/find/a/b/c', 200, envelope(payment)), /not an operation the V1 file documents/);
+  assertV1Answer('GET', '/payments/imp_000000000000', 404, { code: -1, message: 'no such payment', response: null });
+  assert.throws(() => assertV1Answer('POST', '/payments/cancel', 200, { code: 1, message: 'refused', response: payment }), /a refusal has no response/);
+  assert.throws(() => assertV1Answer('POST', '/payments/cancel', 200, { code: 1, message: null, response: null }), /a refusal says why/);
 });
 
 test('the V2 fixture is strict: "banana", a missing required field, a wrong tag, a bad time and an unknown error type fail', async () => {

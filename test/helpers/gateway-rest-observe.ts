@@ -1,4 +1,7 @@
-import { assertV2, v2Schemas } from './gateway-rest-schemas.js';
+import type { TestContext } from 'node:test';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { assertV1Answer, assertV2, v2Schemas } from './gateway-rest-schemas.js';
 
 /**
  * Watches every answer PortOne's SDK gets from the gateway (the SDK calls the global fetch) and validates
@@ -48,5 +51,64 @@ export function observeV2Answers(baseUrl: string): V2Observer {
     }
     return response;
   };
+  return observer;
+}
+
+export interface V1Observer {
+  /** The base URL to give a V1 client instead of the gateway's. */
+  url: string;
+  answers: Array<Omit<ObservedAnswer, 'operationId'>>;
+  /** Answers that failed their schema (or were no JSON), with why. */
+  problems: string[];
+}
+
+/**
+ * V1 clients do not all call the global fetch (iamport and iamport-rest-client-nodejs use axios), so the V1
+ * answers are watched from a pass-through proxy instead: each one is forwarded to the client unchanged after
+ * it was validated against the schema the V1 file documents for its operation and HTTP status.
+ */
+export async function observeV1Answers(t: TestContext, gatewayUrl: string): Promise<V1Observer> {
+  const target = new URL(gatewayUrl);
+  const observer: V1Observer = { url: '', answers: [], problems: [] };
+  const proxy = createServer((request, response) => {
+    const sent: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => sent.push(chunk));
+    request.on('end', () => {
+      const method = request.method ?? 'GET';
+      const upstream = httpRequest(
+        { host: target.hostname, port: target.port, method, path: request.url, headers: { ...request.headers, host: target.host } },
+        (answer) => {
+          const received: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => received.push(chunk));
+          answer.on('end', () => {
+            const raw = Buffer.concat(received);
+            const path = new URL(request.url ?? '/', target).pathname;
+            const status = answer.statusCode ?? 0;
+            try {
+              const body: unknown = JSON.parse(raw.toString('utf8'));
+              observer.answers.push({ method, path, status, body });
+              assertV1Answer(method, path, status, body);
+            } catch (error) {
+              observer.problems.push(`${method} ${path} ${status}: ${error instanceof Error ? error.message : String(error)}`);
+            }
+            const { 'transfer-encoding': _chunked, connection: _connection, ...headers } = answer.headers;
+            response.writeHead(status, { ...headers, 'content-length': raw.length });
+            response.end(raw);
+          });
+        },
+      );
+      upstream.on('error', (error) => {
+        observer.problems.push(`${method} ${request.url}: the gateway did not answer (${error.message})`);
+        response.destroy();
+      });
+      upstream.end(Buffer.concat(sent));
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => {
+    proxy.closeAllConnections();
+    proxy.close(() => resolve());
+  }));
+  observer.url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   return observer;
 }

@@ -15,6 +15,7 @@ function fixture(name: string): unknown {
 }
 
 export interface V1SchemaDocument {
+  operations: Record<string, { method: string; path: string; responses: Record<string, V1SchemaName> }>;
   definitions: Record<string, { properties?: Record<string, { maxLength?: number; enum?: string[] }>; required?: string[] }>;
 }
 
@@ -29,7 +30,7 @@ export const v2Schemas = fixture('portone-v2-schemas.json') as V2SchemaDocument;
 
 const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true });
 addFormats(ajv);
-ajv.addSchema(v1Schemas, 'iamport-v1');
+ajv.addSchema({ definitions: v1Schemas.definitions }, 'iamport-v1');
 ajv.addSchema({ definitions: v2Schemas.definitions }, 'portone-v2');
 
 function validator(id: string): ValidateFunction {
@@ -56,6 +57,35 @@ export function checkV1(name: V1SchemaName, body: unknown): string | null {
 export function assertV1(name: V1SchemaName, body: unknown): void {
   const problem = checkV1(name, body);
   assert.equal(problem, null, `${name}: ${problem}\n${JSON.stringify(body)}`);
+}
+
+/**
+ * The V1 operations as the gateway's routes: the file writes `find` and `findAll` with a `{payment_status}`
+ * that the clients leave out for "any", so a last `{payment_status}` may be missing.
+ */
+const V1_OPERATIONS = Object.values(v1Schemas.operations).map((operation) => ({
+  ...operation,
+  pattern: new RegExp(`^${operation.path.replace(/\/\{payment_status\}$/, '(?:/[^/]+)?').replace(/\{[a-z_]+\}/g, '[^/]+')}$`),
+}));
+
+/**
+ * A V1 answer as the file documents it: always the envelope; a success (code 0) under an HTTP status its
+ * operation documents, in that status's schema; a refusal with a message and `response: null`.
+ */
+export function assertV1Answer(method: string, pathname: string, status: number, body: unknown): void {
+  const where = `${method} ${pathname} ${status}`;
+  assertV1('ResponseAnnotation', body);
+  const operation = V1_OPERATIONS.find((candidate) => candidate.method === method && candidate.pattern.test(pathname));
+  assert.ok(operation, `${where}: not an operation the V1 file documents`);
+  const { code, message, response } = body as { code: number; message: unknown; response: unknown };
+  if (code !== 0) {
+    assert.equal(response, null, `${where}: a refusal has no response`);
+    assert.equal(typeof message, 'string', `${where}: a refusal says why`);
+    return;
+  }
+  const name = operation.responses[String(status)];
+  assert.ok(name, `${where}: ${operation.method} ${operation.path} does not document HTTP ${status} (it documents ${Object.keys(operation.responses).join(', ')})`);
+  assertV1(name, body);
 }
 
 /** The schema a V2 operation documents for an HTTP status; a status it does not document is a failure. */
