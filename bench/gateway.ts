@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { TypedEmitter, runBurst } from '../src/index.js';
+import { connectGateway } from '../src/gateway/index.js';
+import { impUidFor } from '../src/protocol/index.js';
 import type { BurstEvents, BurstOptions, BurstReport, WarningCode } from '../src/index.js';
 import { startLoopGateway, startLoopMerchant } from './children.js';
 import type { ChildServer, LoopMerchantUrls } from './children.js';
@@ -11,6 +13,8 @@ import type { BenchRow, Target } from './table.js';
 export interface GatewaySizes {
   /** Buyers per measured burst, every one of them sold a unit (the stock is as large). */
   buyers: number;
+  /** Payments registered in one call of the batch route (the issue's bar: 100,000 in a few seconds). */
+  batchPayments: number;
   connections: number;
   /** Measured runs with and without the gateway; the median of each counts. */
   rounds: number;
@@ -50,6 +54,25 @@ function problemOf(report: BurstReport, buyers: number, withGateway: boolean): s
     }
   }
   return null;
+}
+
+/**
+ * Registers one sale of `payments` V1 payments through the batch route (POST /sim/sales, in its chunks), as a
+ * run's set-up does before the timed part, and ends the run so the bursts after it have the room.
+ */
+async function registerBatch(gatewayUrl: string, payments: number): Promise<number> {
+  const link = connectGateway(gatewayUrl);
+  const run = `bench-batch-${Date.now()}`;
+  const sale = Array.from({ length: payments }, (_, buyer) => ({ orderId: `${run}-${buyer}`, impUid: impUidFor(7, buyer), amount: 1000 }));
+  try {
+    const started = performance.now();
+    await link.register({ run, payments: sale });
+    const took = performance.now() - started;
+    await link.end(run);
+    return took;
+  } finally {
+    await link.close();
+  }
 }
 
 /**
@@ -105,6 +128,8 @@ export async function benchGateway(sizes: GatewaySizes, { log, cpus }: BenchCont
   });
   try {
     const { buyers, connections } = sizes;
+    log(`gateway: registering ${count(sizes.batchPayments)} payments in one batch`);
+    const batchMs = await registerBatch(gateway.ready.url, sizes.batchPayments);
     log(`gateway: warming up with ${connections} connections`);
     await burstOnce(merchant.ready, null, sizes.warmupBuyers, connections);
     await burstOnce(merchant.ready, gateway, sizes.warmupBuyers, connections);
@@ -129,6 +154,8 @@ export async function benchGateway(sizes: GatewaySizes, { log, cpus }: BenchCont
         `registering ${count(buyers)} payments took ${registerMs.toFixed(0)} ms before the timed part, ` +
         `webhooks all answered ${settledMs.toFixed(0)} ms after the last confirm answer; ` +
         `gateway CPU ${Number.isNaN(cpuMicros) ? '(no /proc)' : `${cpuMicros.toFixed(0)} µs`} per payment`,
+      `the batch route registered ${count(sizes.batchPayments)} payments in ${batchMs.toFixed(0)} ms ` +
+        `(${count(Math.round(sizes.batchPayments / (batchMs / 1000)))} payments/s, the gateway in its own process)`,
     );
     return [
       {

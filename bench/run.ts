@@ -33,14 +33,14 @@ interface Sizes {
 
 const FULL: Sizes = {
   throughput: { requests: 20_000, connections: [50, 200], rounds: 7, warmupRequests: 5_000 },
-  gateway: { buyers: 20_000, connections: 50, rounds: 5, warmupBuyers: 5_000 },
+  gateway: { buyers: 20_000, batchPayments: 100_000, connections: 50, rounds: 5, warmupBuyers: 5_000 },
   spread: { buyers: 5_000, rounds: 7 },
   memory: { buyers: 1_000_000, calibrationRequests: 30_000 },
 };
 
 const QUICK: Sizes = {
   throughput: { requests: 10_000, connections: [50, 200], rounds: 1, warmupRequests: 2_000 },
-  gateway: { buyers: 10_000, connections: 50, rounds: 1, warmupBuyers: 2_000 },
+  gateway: { buyers: 10_000, batchPayments: 100_000, connections: 50, rounds: 1, warmupBuyers: 2_000 },
   spread: { buyers: 1_000, rounds: 3 },
   memory: { buyers: 100_000, calibrationRequests: 10_000 },
 };
