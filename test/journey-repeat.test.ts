@@ -6,6 +6,7 @@ import { startGateway } from '../src/gateway/index.js';
 import { parseWebhookSecret } from '../src/protocol/index.js';
 import { startDocMerchant } from './helpers/doc-merchants/index.js';
 import { DOC_WEBHOOK_SECRET, docBurstOptions, docCheckOptions, startDocSale, type DocSale } from './helpers/doc-sale.js';
+import { observeV1Answers, observeV2Answers } from './helpers/gateway-rest-observe.js';
 
 const RUNS = 20;
 /** Fewer than the 20 runs' payments together: the gateway only keeps up if every run's payments can be forgotten. */
@@ -44,10 +45,16 @@ test(`check ${RUNS} times in a row against one gateway, the V1 (iamport) and V2 
   const secret = parseWebhookSecret(DOC_WEBHOOK_SECRET, 'secret');
   const gateway = await startGateway({ port: 0, secret, maxPayments: MAX_PAYMENTS });
   t.after(() => gateway.close());
+  // Every REST answer the merchants get in the twenty runs is checked against its schema: V1 through a
+  // validating proxy the iamport client is pointed at, V2 where PortOne's SDK calls fetch.
+  const v1Answers = await observeV1Answers(t, gateway.url);
+  const v2Answers = observeV2Answers(gateway.url);
+  t.after(() => v2Answers.stop());
   const sales: DocSale[] = [];
   for (const kind of ['iamport', 'portone-v2'] as const) {
     const v2 = kind === 'portone-v2';
-    const merchant = await startDocMerchant(kind, { gatewayUrl: gateway.url, stock: 20, holdMs: 150, ...(v2 ? { webhookSecret: DOC_WEBHOOK_SECRET } : {}) });
+    const gatewayUrl = v2 ? gateway.url : v1Answers.url;
+    const merchant = await startDocMerchant(kind, { gatewayUrl, stock: 20, holdMs: 150, ...(v2 ? { webhookSecret: DOC_WEBHOOK_SECRET } : {}) });
     t.after(() => merchant.close());
     sales.push({ gateway, merchant, dialect: v2 ? 'v2-2024-04-25' : 'v1', secret: v2 ? secret : undefined });
   }
@@ -69,4 +76,8 @@ test(`check ${RUNS} times in a row against one gateway, the V1 (iamport) and V2 
     }
   };
   await Promise.all(sales.map(series));
+  for (const [api, observer] of [['V1', v1Answers], ['V2', v2Answers]] as const) {
+    assert.deepEqual(observer.problems, [], `every ${api} answer the merchant got satisfies its documented schema`);
+    assert.ok(observer.answers.length >= RUNS * 10, `${observer.answers.length} ${api} answers observed`);
+  }
 });
