@@ -5,8 +5,6 @@ export * from './protocol/index.js';
 export { UsageError, ExitCode } from './util/errors.js';
 export { TypedEmitter } from './util/events.js';
 export { parseDuration } from './util/duration.js';
-export { main } from './cli.js';
-// library:exports
 export * from './demo/index.js';
 export * from './load/index.js';
 export * from './oracle/index.js';
