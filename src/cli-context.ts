@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { parseWebhookSecret, webhookSecretFromEnv, type WebhookSecret } from './protocol/signing.js';
 import { UsageError } from './util/errors.js';
 import { ensureWritable } from './util/files.js';
+import type { CaseResult } from './contract/types.js';
 
 /**
  * What a command needs from the outside world. Passing it in, instead of reaching for `process`, lets tests
@@ -102,7 +103,6 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   buyers: '--buyers',
   stock: '--stock',
   amount: '--amount',
-  price: '--amount',
   dialect: '--dialect',
   merchantUid: '--merchant-uid',
   runId: '--run-id',
@@ -134,12 +134,26 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   flow: '--flow',
   port: '--port',
   host: '--host',
+  body: '--body',
+  successStatus: '--success-status',
+  tokenLifetimeMs: '--token-lifetime',
+  secret: '--secret',
+  ledgerPath: '--ledger',
+  scenario: '--scenario',
+  bail: '--bail',
+  'product.price': '--amount',
+  'product.stock': '--stock',
 };
 
 /**
- * A library UsageError as the CLI says it. The library quotes the options it names in backticks, the way
- * its callers wrote them (`timeoutMs`); the CLI says each one's flag instead (--timeout).
+ * A library UsageError or skip reason as the CLI says it. The library quotes the options it names in
+ * backticks, the way its callers wrote them (`timeoutMs`); the CLI says each one's flag instead (--timeout).
  */
 export function usageMessageForCli(message: string): string {
   return message.replace(/`([\w.]+)`/g, (quoted, name: string) => OPTION_FLAGS[name] ?? quoted);
+}
+
+/** A check case as the CLI reports it: a skip reason names what is missing by its flag. */
+export function caseResultForCli(result: CaseResult): CaseResult {
+  return result.status === 'skipped' ? { ...result, message: usageMessageForCli(result.message) } : result;
 }

@@ -139,9 +139,9 @@ test('without hooks, cases that need them are skipped with the reason, never pas
   const result = await runCheck({ url: running.confirmUrl, grep: /^[1-7] / });
   const skipped = Object.fromEntries(result.cases.filter((c) => c.status === 'skipped').map((c) => [c.name, c.message]));
   assert.deepEqual(Object.keys(skipped), ['refuses-sold-out', 'refuses-unknown-order', 'refuses-wrong-amount', 'idempotent-repeat', 'rejects-bad-signatures']);
-  assert.match(skipped['refuses-unknown-order']!, /needs --order-url/);
-  assert.match(skipped['refuses-wrong-amount']!, /needs --order-url, or --price/);
-  assert.match(skipped['idempotent-repeat']!, /needs --stock-url/);
+  assert.match(skipped['refuses-unknown-order']!, /needs `orderUrl`/);
+  assert.match(skipped['refuses-wrong-amount']!, /needs `orderUrl`, or `product.price`/);
+  assert.match(skipped['idempotent-repeat']!, /needs `stockUrl`/);
   assert.match(skipped['rejects-bad-signatures']!, /V1 confirm calls are not signed/);
   assert.deepEqual(namesWith(result, 'passed'), ['confirms-known-order', 'survives-bad-input']);
 
@@ -260,7 +260,7 @@ test('--bail stops at the first failure and reports the rest as skipped', async 
     result.cases.map(({ name, status }) => `${name} ${status}`),
     ['confirms-known-order passed', 'refuses-sold-out passed', 'refuses-unknown-order failed', 'refuses-wrong-amount skipped', 'idempotent-repeat skipped'],
   );
-  assert.match(result.cases[3]!.message, /--bail stopped the check after case 3 refuses-unknown-order failed/);
+  assert.match(result.cases[3]!.message, /`bail` stopped the check after case 3 refuses-unknown-order failed/);
 });
 
 test('the runner emits start, case:start, case:end and done in order', async (t) => {

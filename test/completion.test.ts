@@ -40,7 +40,7 @@ test('a brace that is JSON, an escaped quote and a literal {word} inside a strin
 });
 
 test('an unknown placeholder or a template that is not JSON is a usage error saying how to fix it', () => {
-  assert.throws(() => new CompletionTemplate('{"id":"{orderId}"}'), /--body: \{orderId\} is not a placeholder; use \{paymentId\}, \{paymentToken\}, \{txId\}, \{amount\}, \{n\}/);
+  assert.throws(() => new CompletionTemplate('{"id":"{orderId}"}'), /`body`: \{orderId\} is not a placeholder; use \{paymentId\}, \{paymentToken\}, \{txId\}, \{amount\}, \{n\}/);
   assert.throws(() => new CompletionTemplate('{"id":{paymentId}'), (error: unknown) => error instanceof UsageError && /not JSON once its placeholders are filled in/.test(error.message));
   assert.throws(() => new CompletionTemplate("{'id':'{paymentId}'}"), UsageError);
   assert.throws(() => new CompletionTemplate('paymentId={paymentId}&token={paymentToken}'), UsageError);
@@ -65,7 +65,7 @@ test('success statuses: any 2xx by default, or lists, ranges and classes', () =>
   const mixed = parseSuccessStatuses('2xx,302-303');
   assert.ok(isSuccessStatus(mixed, 303) && !isSuccessStatus(mixed, 304) && isSuccessStatus(mixed, 250));
   for (const bad of ['ok', '20', '700', '299-200', '2xx,', '6xx']) {
-    assert.throws(() => parseSuccessStatuses(bad), (error: unknown) => error instanceof UsageError && error.message.startsWith('--success-status:'), bad);
+    assert.throws(() => parseSuccessStatuses(bad), (error: unknown) => error instanceof UsageError && error.message.startsWith('`successStatus`:'), bad);
   }
 });
 

@@ -376,6 +376,6 @@ test('POST /sim/payments with flow manual-confirm: one payment to confirm outsid
 });
 
 test('startGateway refuses a token lifetime that is not one', async () => {
-  await assert.rejects(startGateway({ port: 0, tokenLifetimeMs: 0 }), /token lifetime/);
-  await assert.rejects(startGateway({ port: 0, tokenLifetimeMs: 1.5 }), /token lifetime/);
+  await assert.rejects(startGateway({ port: 0, tokenLifetimeMs: 0 }), /`tokenLifetimeMs`: 0 ms is not a lifetime/);
+  await assert.rejects(startGateway({ port: 0, tokenLifetimeMs: 1.5 }), /`tokenLifetimeMs`: 1.5 ms is not a lifetime/);
 });

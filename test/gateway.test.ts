@@ -349,7 +349,7 @@ test('confirm 409 with a reason: failed with the V1 fail_reason, no webhook, and
 
 test('a confirm endpoint that does not answer in time fails the payment', async (t) => {
   const merchant = await merchantFor(t, () => assert.fail('no lookup'));
-  const gateway = await gatewayFor(t, { confirmTimeoutMs: 200 });
+  const gateway = await gatewayFor(t, { timeoutMs: 200 });
   merchant.rules.set('order-slow', { status: 200, delayMs: 1000 });
   const { attempt } = await pay(gateway, { merchant_uid: 'order-slow', amount: 1000, confirm_url: `${merchant.url}/confirm` });
   assert.equal(attempt.payment.status, 'failed');

@@ -37,7 +37,7 @@ test('without --gateway the gateway cases are skipped with the reason, never pas
   const result = await runCheck({ ...checkOptions(sale), gateway: undefined, settleMs: undefined });
   for (const name of GATEWAY_CASES) {
     assert.equal(statusOf(result, name), 'skipped');
-    assert.match(messageOf(result, name), /^needs --gateway <url>/);
+    assert.match(messageOf(result, name), /^needs `gateway` <url>/);
   }
   assert.equal(result.gateway, null);
 });

@@ -69,13 +69,13 @@ for (const [flaw, kind, extra, declineRate] of FLAWS) {
 
 test('manual-confirm needs a gateway and a V2 sale; --body and --success-status need manual-confirm', async () => {
   const base = { url: 'http://127.0.0.1:9/payment/complete', buyers: 2, stock: 1 } as const;
-  await assert.rejects(runBurst({ ...base, flow: 'manual-confirm' }), (error: unknown) => error instanceof UsageError && /needs --gateway/.test(error.message));
+  await assert.rejects(runBurst({ ...base, flow: 'manual-confirm' }), (error: unknown) => error instanceof UsageError && /^`flow` manual-confirm needs `gateway` <url>/.test(error.message));
   await assert.rejects(
     runBurst({ ...base, flow: 'manual-confirm', gateway: 'http://127.0.0.1:9', dialect: 'v1' }),
-    (error: unknown) => error instanceof UsageError && /V2 --dialect/.test(error.message),
+    (error: unknown) => error instanceof UsageError && /V2 `dialect`/.test(error.message),
   );
-  await assert.rejects(runBurst({ ...base, body: '{}' }), (error: unknown) => error instanceof UsageError && /--body is for --flow manual-confirm/.test(error.message));
-  await assert.rejects(runBurst({ ...base, successStatus: '200' }), /--success-status is for --flow manual-confirm/);
+  await assert.rejects(runBurst({ ...base, body: '{}' }), (error: unknown) => error instanceof UsageError && /^`body` is for `flow` manual-confirm/.test(error.message));
+  await assert.rejects(runBurst({ ...base, successStatus: '200' }), /`successStatus` is for `flow` manual-confirm/);
   await assert.rejects(
     runBurst({ ...base, flow: 'manual-confirm', gateway: 'http://127.0.0.1:9', body: '{"t":"{token}"}' }),
     /\{token\} is not a placeholder/,

@@ -65,8 +65,8 @@ for (const [flaw, name, message] of CAUGHT) {
 }
 
 test('check --flow manual-confirm needs a gateway; --body needs the flow; --grep matches its own cases', async () => {
-  await assert.rejects(runCheck({ url: 'http://127.0.0.1:9/payment/complete', flow: 'manual-confirm' }), (error: unknown) => error instanceof UsageError && /needs --gateway/.test(error.message));
-  await assert.rejects(runCheck({ url: 'http://127.0.0.1:9/confirm', body: '{}' }), /--body is for --flow manual-confirm/);
+  await assert.rejects(runCheck({ url: 'http://127.0.0.1:9/payment/complete', flow: 'manual-confirm' }), (error: unknown) => error instanceof UsageError && /^`flow` manual-confirm needs `gateway` <url>/.test(error.message));
+  await assert.rejects(runCheck({ url: 'http://127.0.0.1:9/confirm', body: '{}' }), /`body` is for `flow` manual-confirm/);
   await assert.rejects(
     runCheck({ url: 'http://127.0.0.1:9/payment/complete', flow: 'manual-confirm', gateway: 'http://127.0.0.1:9', grep: /first-come-burst/ }),
     /matches no case; the cases are 15 completes-known-order/,

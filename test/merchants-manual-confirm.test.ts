@@ -26,7 +26,7 @@ async function rigFor(t: TestContext, merchant: MerchantOptions = {}, declineRat
     flow: 'manual-confirm',
     gateway: { url: gateway.url, apiSecret: API_SECRET },
     openOrders: true,
-    price: PRICE,
+    amount: PRICE,
     stock: 10,
     ...merchant,
   });
@@ -182,7 +182,7 @@ test('flaw double-confirm: a repeated completion confirms again and cancels the 
 });
 
 test('startMerchant and the CLI refuse manual-confirm set-ups that cannot work, with a line that says why', async () => {
-  await assert.rejects(startMerchant({ flow: 'manual-confirm' }), /--gateway/);
+  await assert.rejects(startMerchant({ flow: 'manual-confirm' }), /give its URL \(`gateway` http:/);
   await assert.rejects(startMerchant({ flow: 'manual-confirm', flaw: 'slow', gateway: { url: 'http://127.0.0.1:9' } }), /Confirm Process bug/);
   await assert.rejects(startMerchant({ flaw: 'confirm-first' }), /manual-confirm bug/);
   const noGateway = await runCli(['merchant', '--flow', 'manual-confirm']);

@@ -30,7 +30,7 @@ async function saleFor(t: TestContext, merchant: MerchantOptions = {}, gateway: 
   });
   const runningMerchant = await startMerchant({
     stock: 5,
-    price: PRICE,
+    amount: PRICE,
     openOrders: true,
     holdMs: HOLD_MS,
     verify: 'rest',

@@ -139,7 +139,7 @@ test('unknown orders and wrong amounts are refused; open orders take any new ord
   assert.match(String(field(wrongAmount, 'reason')), /amount 10 does not match/);
   assert.equal(strict.stock(), 5);
 
-  const open = await merchantFor(t, { stock: 5, openOrders: true, price: 500 });
+  const open = await merchantFor(t, { stock: 5, openOrders: true, amount: 500 });
   assert.equal((await confirm(open, 'walk-in', { amount: 500 })).status, 200);
   assert.equal((await confirm(open, 'walk-in-2', { dialect: 'v1-status' })).status, 200);
   assert.equal((await confirm(open, 'walk-in-3', { amount: 1000 })).status, 409);

@@ -24,7 +24,7 @@ test('check without a reset hook is repeatable: twice against one merchant, the 
   assert.equal(first.ok, true, JSON.stringify(first.cases.filter((c) => c.status === 'failed')));
   const burst = first.cases.find((c) => c.name === 'first-come-burst')!;
   assert.equal(burst.status, 'skipped');
-  assert.match(burst.message, /needs the reset hook \(--reset-url\).*leave the next run nothing to sell/);
+  assert.match(burst.message, /needs the reset hook \(`resetUrl`\).*leave the next run nothing to sell/);
   assert.ok(first.cases.filter((c) => c.status === 'passed').length >= 5, statuses(first).join('\n'));
   assert.ok(merchant.stock() > 0, 'the two runs left the merchant stock');
 });

@@ -8,7 +8,9 @@ import { parseDuration } from '../src/util/duration.js';
 import { UsageError } from '../src/util/errors.js';
 import { startMerchant } from '../src/merchants/index.js';
 import { runBurst } from '../src/load/index.js';
-import { runCheck } from '../src/contract/index.js';
+import { runCheck, type CheckResult } from '../src/contract/index.js';
+import { startGateway } from '../src/gateway/index.js';
+import { parseFlow } from '../src/protocol/flows.js';
 import { formatBurstSummary } from '../src/reporters/burst-terminal.js';
 import { Chalk } from 'chalk';
 import { runCli } from './helpers/cli.js';
@@ -109,4 +111,51 @@ test('runCheck rejects its promise on bad options, in the library\'s words', asy
   assert.ok(pending instanceof Promise);
   await assert.rejects(pending, { name: 'UsageError', message: /^skip \. leaves no case to run/ });
   await assert.rejects(runCheck({ url: 'not a url' }), { name: 'UsageError' });
+});
+
+test('library refusals name the options the caller wrote, never a flag; the CLI says the flags', async () => {
+  const names = (pattern: RegExp) => (error: unknown): boolean => {
+    assert.ok(error instanceof UsageError, String(error));
+    assert.match(error.message, pattern);
+    assert.doesNotMatch(error.message, /--[a-z]/, 'a library caller typed no flag');
+    return true;
+  };
+  const pending = runCheck({ url: 'http://127.0.0.1:1/payment/complete', flow: 'manual-confirm' });
+  assert.ok(pending instanceof Promise, 'bad options reject the promise rather than throw');
+  await assert.rejects(pending, names(/^`flow` manual-confirm needs `gateway` <url>/));
+  await assert.rejects(runCheck({ url: 'http://127.0.0.1:1/confirm', tokenLifetimeMs: 60_000 }), names(/^`tokenLifetimeMs` is for `flow` manual-confirm/));
+  await assert.rejects(runBurst({ url: 'http://127.0.0.1:1/confirm', buyers: 2, stock: 1, body: '{}' }), names(/^`body` is for `flow` manual-confirm/));
+  await assert.rejects(
+    runBurst({ url: 'http://127.0.0.1:1/c', buyers: 2, stock: 1, flow: 'manual-confirm', gateway: 'http://127.0.0.1:1', dialect: 'v1' }),
+    names(/^`flow` manual-confirm is V2's: give a V2 `dialect`/),
+  );
+  await assert.rejects(startMerchant({ flow: 'manual-confirm' }), names(/^`flow` manual-confirm charges each buyer through the gateway/));
+  await assert.rejects(startMerchant({ verify: 'rest', flow: 'manual-confirm', gateway: { url: 'http://127.0.0.1:1' } }), names(/^`verify` rest is for the Confirm Process/));
+  await assert.rejects(startGateway({ port: 0, timeoutMs: 0 }), names(/^`timeoutMs`: 0 ms/));
+  assert.throws(() => parseFlow('manual'), names(/^`flow`: "manual" is not a flow/));
+
+  const cli = await runCli(['check', 'http://127.0.0.1:1/payment/complete', '--flow', 'manual-confirm']);
+  assert.equal(cli.code, 2);
+  assert.match(cli.stderr, /^confirm-sim: --flow manual-confirm needs --gateway <url>: /);
+});
+
+test('a skip reason names the missing option to a library caller and its flag on the command line', async (t) => {
+  const merchant = await startMerchant({ port: 0, stock: 20, openOrders: true });
+  t.after(() => merchant.close());
+  const result = await runCheck({ url: merchant.confirmUrl, grep: /idempotent-repeat|releases-stock-on-failure/ });
+  assert.deepEqual(
+    result.cases.map((c) => [c.status, c.message]),
+    [
+      ['skipped', 'needs `stockUrl` to see whether the repeat took stock a second time'],
+      ['skipped', 'needs `webhookUrl` and `stockUrl` to fail a payment and see its stock come back'],
+    ],
+  );
+  const cli = await runCli(['check', merchant.confirmUrl, '--grep', 'idempotent-repeat|releases-stock-on-failure', '--json', '-']);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.deepEqual(
+    (JSON.parse(cli.stdout) as CheckResult).cases.map((c) => c.message),
+    ['needs --stock-url to see whether the repeat took stock a second time', 'needs --webhook-url and --stock-url to fail a payment and see its stock come back'],
+  );
+  const terminal = await runCli(['check', merchant.confirmUrl, '--grep', 'releases-stock-on-failure']);
+  assert.match(terminal.stdout, /\n {5}needs --webhook-url and --stock-url to fail a payment/);
 });

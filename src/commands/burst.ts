@@ -130,15 +130,15 @@ export async function deliverBurstReport(
   summaryStream.write(flags.quiet ? `${summary.split('\n')[0]}\n` : summary);
   context.setExitCode(report.interrupted ? ExitCode.interrupted : report.verdict.pass ? ExitCode.ok : ExitCode.failed);
   if (flags.json !== undefined) await writeJson(report, { path: flags.json, stream: context.stdout }, '--json');
-  if (flags.html !== undefined) await writeHtmlReport(report, flags.html);
+  if (flags.html !== undefined) await writeHtmlReport(report, flags.html, '--html');
 }
 
 async function runBurstCommand(url: string, flags: BurstFlags, context: CliContext): Promise<void> {
   const options = optionsFrom(url, flags, context.env);
-  requireDistinctOutputs([['--json', flags.json], ['--ledger', flags.ledger], ['--html', flags.html === undefined ? undefined : htmlPath(flags.html)]]);
+  requireDistinctOutputs([['--json', flags.json], ['--ledger', flags.ledger], ['--html', flags.html === undefined ? undefined : htmlPath(flags.html, '--html')]]);
   await prepareJsonFile(flags.json);
   if (flags.ledger !== undefined) await ensureWritable(flags.ledger, '--ledger');
-  if (flags.html !== undefined) await ensureWritable(htmlPath(flags.html), '--html');
+  if (flags.html !== undefined) await ensureWritable(htmlPath(flags.html, '--html'), '--html');
   const events = new TypedEmitter<BurstEvents>();
   const inCi = context.env.CI !== undefined && context.env.CI !== '' && context.env.CI !== 'false';
   const progressStream = context.stderr;

@@ -13,6 +13,7 @@ import { ExitCode, UsageError } from '../util/errors.js';
 import { ensureWritable, requireDistinctOutputs } from '../util/files.js';
 import {
   addAlias,
+  caseResultForCli,
   collect,
   helpFooter,
   INTERRUPTED_EXIT,
@@ -220,8 +221,9 @@ async function runCheckCommand(url: string | undefined, flags: CheckFlags, conte
   const options = await resolveOptions(url, flags, context);
   selectCases(options.grep, options.skip, PATTERN_FLAGS, options.flow);
   const runner = new CheckRunner(options);
-  if (plan.cli) attachCheckTerminal(runner, context.stdout, style);
-  const result = await runner.run();
+  if (plan.cli) attachCheckTerminal(runner, context.stdout, style, caseResultForCli);
+  const ran = await runner.run();
+  const result: CheckResult = { ...ran, cases: ran.cases.map(caseResultForCli) };
   await writeFileReports(plan, result);
   if (result.interrupted) context.stderr.write('confirm-sim: interrupted; the report covers the cases that ran\n');
   context.setExitCode(result.interrupted ? ExitCode.interrupted : result.ok ? ExitCode.ok : ExitCode.failed);

@@ -102,7 +102,7 @@ async function runGateway(flags: GatewayFlags, context: CliContext): Promise<voi
     tokenLifetimeMs,
     secret,
     storeId: flags.storeId,
-    confirmTimeoutMs,
+    timeoutMs: confirmTimeoutMs,
     declineRate,
     webhookRetryScale,
     maxPayments,

@@ -70,7 +70,7 @@ async function runMerchant(flags: MerchantFlags, context: CliContext): Promise<v
     host: flags.host,
     port: parseWholeNumber(flags.port, '--port', 0, 65_535),
     stock: parseWholeNumber(flags.stock, '--stock', 0),
-    price,
+    amount: price,
     flaw: flags.flaw === undefined ? undefined : parseFlaw(flags.flaw),
     secret,
     openOrders: flags.openOrders ?? false,

@@ -25,7 +25,7 @@ export const registerMerge: RegisterCommand = (program, context) => {
       }),
     )
     .action(async (paths: string[], flags: MergeFlags) => {
-      requireDistinctOutputs([['--json', flags.json], ['--html', flags.html === undefined ? undefined : htmlPath(flags.html)]]);
+      requireDistinctOutputs([['--json', flags.json], ['--html', flags.html === undefined ? undefined : htmlPath(flags.html, '--html')]]);
       await prepareJsonFile(flags.json);
       const reports = [];
       for (const path of paths) reports.push(await readBurstReport(path));

@@ -83,7 +83,7 @@ export const registerReport: RegisterCommand = (program, context) => {
       // --json - : stdout carries only the JSON, so the line saying what was written goes to stderr.
       const said = jsonToStdout(flags.json) ? context.stderr : context.stdout;
       if (flags.html !== undefined) {
-        const bytes = await writeHtmlReport(source, flags.html);
+        const bytes = await writeHtmlReport(source, flags.html, '--html');
         said.write(`wrote ${flags.html} (${kilobytes(bytes)}): ${what}\n`);
       }
       if (flags.json !== undefined) {

@@ -92,7 +92,7 @@ export class CaseContext {
     await this.restock();
     const stock = await this.stock();
     if (stock !== null && stock < units) {
-      const fix = this.setup.hooks.reset === undefined ? 'give a reset hook (--reset-url) so confirm-sim can restock before each case' : `raise the product stock (--stock) to ${units} or more`;
+      const fix = this.setup.hooks.reset === undefined ? 'give a reset hook (`resetUrl`) so confirm-sim can restock before each case' : `raise the product stock (\`product.stock\`) to ${units} or more`;
       throw new CaseSkip(`the stock probe says ${stock} in stock and this case needs ${units}; ${fix}`);
     }
     return stock;

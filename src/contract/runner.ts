@@ -8,8 +8,8 @@ import { SecretMask } from '../util/secrets.js';
 import { maskUrl } from '../util/url.js';
 import { CONTRACT_CASES } from './cases/index.js';
 import { MANUAL_CONFIRM_CASES } from './cases/manual-confirm.js';
-import { CompletionTemplate, DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
-import { successStatusesOf, type Flow } from '../protocol/flows.js';
+import { resolveCompletion } from '../protocol/completion-options.js';
+import type { Flow } from '../protocol/flows.js';
 import { CaseContext, CaseSkip, type CheckSetup, type ContractCase } from './context.js';
 import { HookError, MerchantHooks } from './hooks.js';
 import { OrderIds } from './orders.js';
@@ -69,24 +69,6 @@ export function casesOf(flow: Flow): readonly ContractCase[] {
   return flow === 'manual-confirm' ? MANUAL_CONFIRM_CASES : CONTRACT_CASES;
 }
 
-function resolveCompletion(options: CheckOptions, flow: Flow, gateway: CheckGatewayPlan | null, dialect: CheckSetup['dialect']): CheckSetup['completion'] {
-  if (flow !== 'manual-confirm') {
-    for (const [value, flag] of [[options.body, '--body'], [options.successStatus, '--success-status'], [options.tokenLifetimeMs, '--token-lifetime']] as const) {
-      if (value !== undefined) throw new UsageError(`${flag} is for --flow manual-confirm: the Confirm Process's confirm body and 200 are fixed`);
-    }
-    return null;
-  }
-  if (gateway === null) {
-    throw new UsageError('--flow manual-confirm needs --gateway <url>: the gateway mints the payment tokens and shows what the merchant confirmed');
-  }
-  if (!isV2(dialect)) throw new UsageError(`--flow manual-confirm is V2's: give a V2 --dialect (the webhook version), not ${dialect}`);
-  const success = successStatusesOf(options.successStatus);
-  const tokenLifetimeMs = options.tokenLifetimeMs ?? null;
-  if (tokenLifetimeMs !== null && !(Number.isFinite(tokenLifetimeMs) && tokenLifetimeMs >= 1)) {
-    throw new UsageError(`--token-lifetime: ${tokenLifetimeMs} ms is not a lifetime; give e.g. 10m`);
-  }
-  return { template: new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE), success, tokenLifetimeMs };
-}
 
 function checkHookUrls(options: CheckOptions): MerchantHookUrls {
   const checked: MerchantHookUrls = {};
@@ -164,7 +146,7 @@ export function resolveCheckSetup(options: CheckOptions): CheckSetup {
     burst,
     gateway,
     flow,
-    completion: resolveCompletion(options, flow, gateway, dialect),
+    completion: resolveCompletion(options, flow, dialect, gateway !== null),
   };
 }
 
@@ -235,7 +217,7 @@ export class CheckRunner extends TypedEmitter<CheckEvents> {
         results.push(result);
         this.emit('case:end', result);
         if (result.status === 'failed' && this.#options.bail && stopReason === null) {
-          stopReason = `not run: --bail stopped the check after case ${caseLabel(contractCase)} failed`;
+          stopReason = `not run: \`bail\` stopped the check after case ${caseLabel(contractCase)} failed`;
         }
       }
     } finally {

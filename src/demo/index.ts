@@ -209,7 +209,7 @@ async function playMerchants<T>(
   const results: T[] = [];
   try {
     for (const merchantFlaw of [undefined, flaw]) {
-      const merchant = await startMerchant({ ...merchantOptions(gateway.url), stock: settings.stock, price: DEMO_PRICE, flaw: merchantFlaw });
+      const merchant = await startMerchant({ ...merchantOptions(gateway.url), stock: settings.stock, amount: DEMO_PRICE, flaw: merchantFlaw });
       try {
         results.push(await play(gateway, merchant, merchantFlaw ? `flaw: ${merchantFlaw}` : 'correct merchant'));
       } finally {

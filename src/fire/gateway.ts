@@ -100,7 +100,7 @@ export async function fireThroughGateway(options: GatewayFireOptions): Promise<G
   const secrets = new SecretMask().addUrl(link.url).addUrl(options.webhookUrl);
   const failure = (doing: string, error: unknown): UsageError =>
     new UsageError(
-      secrets.text(`--gateway: ${doing} at ${link.url} failed (${error instanceof Error ? error.message : String(error)}); check that confirm-sim gateway is running there`),
+      secrets.text(`\`gateway\`: ${doing} at ${link.url} failed (${error instanceof Error ? error.message : String(error)}); check that confirm-sim gateway is running there`),
     );
   try {
     try {

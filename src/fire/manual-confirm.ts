@@ -93,13 +93,13 @@ export async function fireCompletion(options: CompletionFireOptions): Promise<Co
   const template = new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE);
   const success = successStatusesOf(options.successStatus);
   const settleMs = options.settleMs ?? DEFAULT_FIRE_SETTLE_MS;
-  if (!Number.isFinite(settleMs) || settleMs < 0) throw new UsageError(`--settle: ${settleMs} is not a duration; use e.g. 2s`);
+  if (!Number.isFinite(settleMs) || settleMs < 0) throw new UsageError(`\`settleMs\`: ${settleMs} is not a duration in ms; use e.g. 2000`);
   const amount = options.amount ?? 1000;
   const paymentId = options.paymentId ?? newMerchantUid();
   const link = connectGateway(options.gateway);
   const run = `fire-${newRunId()}`;
   const failure = (doing: string, error: unknown): UsageError =>
-    new UsageError(`--gateway: ${doing} at ${link.url} failed (${error instanceof Error ? error.message : String(error)}); check that confirm-sim gateway is running there`);
+    new UsageError(`\`gateway\`: ${doing} at ${link.url} failed (${error instanceof Error ? error.message : String(error)}); check that confirm-sim gateway is running there`);
   try {
     let token: PaymentToken;
     try {

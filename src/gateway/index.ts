@@ -134,7 +134,7 @@ export interface GatewayOptions {
   /** V2 store id, sent in V2 confirm and webhook data and shown on V2 payments; default DEFAULT_STORE_ID. */
   storeId?: string;
   /** How long the gateway waits for the merchant's confirm answer; default 5 s, the stricter documented one. */
-  confirmTimeoutMs?: number;
+  timeoutMs?: number;
   /** Probability (0 to 1) that the PG declines a payment the merchant said 200 to; default 0. A run may set its own. */
   declineRate?: number;
   /** Multiplies the documented webhook retry schedule (V2 1, 4, 16, 64, 256 min); default DEFAULT_WEBHOOK_RETRY_SCALE. */
@@ -199,37 +199,37 @@ export interface RunningGateway {
 }
 
 function checkOptions(options: GatewayOptions): void {
-  const { port, tokenTtlSeconds, confirmTimeoutMs, declineRate, webhookRetryScale, webhookTimeoutMs } = options;
+  const { port, tokenTtlSeconds, timeoutMs, declineRate, webhookRetryScale, webhookTimeoutMs } = options;
   if (declineRate !== undefined && !(declineRate >= 0 && declineRate <= 1)) {
-    throw new UsageError(`decline rate: ${declineRate} is not a fraction; give a number from 0 to 1, e.g. 0.2`);
+    throw new UsageError(`\`declineRate\`: ${declineRate} is not a fraction; give a number from 0 to 1, e.g. 0.2`);
   }
   if (webhookRetryScale !== undefined && !(webhookRetryScale > 0 && webhookRetryScale <= 1)) {
-    throw new UsageError(`webhook retry scale: ${webhookRetryScale} is not a factor above 0 and up to 1 (1 = the real schedule, 0.0001 = 341 minutes in 2 s)`);
+    throw new UsageError(`\`webhookRetryScale\`: ${webhookRetryScale} is not a factor above 0 and up to 1 (1 = the real schedule, 0.0001 = 341 minutes in 2 s)`);
   }
   if (options.maxPayments !== undefined && !(Number.isInteger(options.maxPayments) && options.maxPayments >= 1)) {
-    throw new UsageError(`max payments: ${options.maxPayments} is not a whole number above 0, e.g. 200000`);
+    throw new UsageError(`\`maxPayments\`: ${options.maxPayments} is not a whole number above 0, e.g. 200000`);
   }
   if (options.retentionGraceMs !== undefined && !(Number.isFinite(options.retentionGraceMs) && options.retentionGraceMs >= 0)) {
-    throw new UsageError(`retention grace: ${options.retentionGraceMs} ms is not a duration of 0 or more`);
+    throw new UsageError(`\`retentionGraceMs\`: ${options.retentionGraceMs} ms is not a duration of 0 or more`);
   }
   if (options.tokenLifetimeMs !== undefined && !(Number.isSafeInteger(options.tokenLifetimeMs) && options.tokenLifetimeMs > 0)) {
-    throw new UsageError(`token lifetime: ${options.tokenLifetimeMs} ms is not a lifetime; give whole milliseconds above 0, e.g. 600000 (10m)`);
+    throw new UsageError(`\`tokenLifetimeMs\`: ${options.tokenLifetimeMs} ms is not a lifetime; give whole milliseconds above 0, e.g. 600000 (10m)`);
   }
   if (webhookTimeoutMs !== undefined && !(Number.isFinite(webhookTimeoutMs) && webhookTimeoutMs > 0)) {
-    throw new UsageError(`webhook timeout: ${webhookTimeoutMs} ms is not a usable deadline; give more than 0`);
+    throw new UsageError(`\`webhookTimeoutMs\`: ${webhookTimeoutMs} ms is not a usable deadline; give more than 0`);
   }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-    throw new UsageError(`port: ${port} is not a TCP port; give a whole number from 0 to 65535 (0 picks a free one)`);
+    throw new UsageError(`\`port\`: ${port} is not a TCP port; give a whole number from 0 to 65535 (0 picks a free one)`);
   }
   if (tokenTtlSeconds !== undefined && (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds <= 0)) {
-    throw new UsageError(`tokenTtlSeconds: ${tokenTtlSeconds} is not a lifetime; give whole seconds above 0, e.g. 1800`);
+    throw new UsageError(`\`tokenTtlSeconds\`: ${tokenTtlSeconds} is not a lifetime; give whole seconds above 0, e.g. 1800`);
   }
-  if (confirmTimeoutMs !== undefined && (!Number.isFinite(confirmTimeoutMs) || confirmTimeoutMs <= 0)) {
-    throw new UsageError(`confirm timeout: ${confirmTimeoutMs} ms is not a usable deadline; give more than 0, e.g. 5s`);
+  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
+    throw new UsageError(`\`timeoutMs\`: ${timeoutMs} ms is not a usable deadline; give more than 0, e.g. 5000`);
   }
   const credentials = [['impKey', options.impKey], ['impSecret', options.impSecret], ['apiSecret', options.apiSecret], ['storeId', options.storeId]] as const;
   for (const [name, value] of credentials) {
-    if (value !== undefined && value.length === 0) throw new UsageError(`${name} is empty; give the credential or leave it out for the default`);
+    if (value !== undefined && value.length === 0) throw new UsageError(`\`${name}\` is empty; give the credential or leave it out for the default`);
   }
 }
 
@@ -251,7 +251,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const gateway = new Gateway({
     secret: options.secret,
     storeId,
-    confirmTimeoutMs: options.confirmTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    confirmTimeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     declineRate: options.declineRate ?? 0,
     webhookRetryScale: options.webhookRetryScale ?? DEFAULT_WEBHOOK_RETRY_SCALE,
     webhookTimeoutMs: options.webhookTimeoutMs ?? WEBHOOK_READ_TIMEOUT_MS,

@@ -218,7 +218,7 @@ async function runPlan(plan: BurstPlan, events: TypedEmitter<BurstEvents>, hooks
   if (resets && plan.stock === null) {
     throw new UsageError('`resetUrl`: say what to reset the stock to with `stock`');
   }
-  if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, 'ledgerPath');
+  if (plan.ledgerPath !== null) await ensureWritable(plan.ledgerPath, '`ledgerPath`');
   // Set-up listens to the signal too: a probe whose answer never ends must not outlive Ctrl-C. An interrupted
   // set-up still makes a report: every buyer not sent.
   let before: { value: number; at: number } | null = null;

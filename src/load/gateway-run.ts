@@ -118,18 +118,18 @@ function keepTokens(
 ): void {
   if (minted === undefined || minted.length !== payments.length) {
     throw new UsageError(
-      `--gateway: the gateway at ${gateway.url} registered the manual-confirm sale but returned ${minted?.length ?? 'no'} payment tokens for ${payments.length} payments; is it a confirm-sim gateway with manual confirm?`,
+      `\`gateway\`: the gateway at ${gateway.url} registered the manual-confirm sale but returned ${minted?.length ?? 'no'} payment tokens for ${payments.length} payments; is it a confirm-sim gateway with manual confirm?`,
     );
   }
   for (let k = 0; k < minted.length; k++) {
     const token = minted[k]!;
     if (token.paymentId !== payments[k]!.orderId) {
-      throw new UsageError(`--gateway: the gateway returned the token for ${token.paymentId} where ${payments[k]!.orderId}'s was due; its tokens are out of order`);
+      throw new UsageError(`\`gateway\`: the gateway returned the token for ${token.paymentId} where ${payments[k]!.orderId}'s was due; its tokens are out of order`);
     }
     try {
       table.set(slice.offset + slice.stride * (start + k), token.paymentToken);
     } catch (error) {
-      throw new UsageError(`--gateway: the gateway's token for ${token.paymentId} cannot be sent: ${(error as Error).message}`);
+      throw new UsageError(`\`gateway\`: the gateway's token for ${token.paymentId} cannot be sent: ${(error as Error).message}`);
     }
   }
 }

@@ -60,7 +60,7 @@ export async function writeLedger(path: string, plan: BurstPlan, store: OutcomeS
   const manual = plan.completion !== null;
   let buyerIndex = -1;
   let truth: Pick<LedgerEntry, 'payment' | 'findings'> = {};
-  await writeAtomically(path, '--ledger', async (file) => {
+  await writeAtomically(path, '`ledgerPath`', async (file) => {
     let chunk = '';
     for (let request = 0; request < store.requests; request++) {
       const buyer = store.globalBuyer(request);

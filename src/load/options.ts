@@ -3,8 +3,8 @@ import { UsageError } from '../util/errors.js';
 import { parseHttpUrl, requireLoopback } from '../util/url.js';
 import { DEFAULT_TIMEOUT_MS } from '../protocol/decision.js';
 import { isV2, type Dialect } from '../protocol/dialects.js';
-import { DEFAULT_FLOW, successStatusesOf, type Flow, type SuccessStatuses } from '../protocol/flows.js';
-import { CompletionTemplate, DEFAULT_COMPLETION_TEMPLATE } from '../protocol/completion.js';
+import { DEFAULT_FLOW, type Flow, type SuccessStatuses } from '../protocol/flows.js';
+import { resolveCompletion } from '../protocol/completion-options.js';
 import type { GatewayTarget } from '../gateway/link.js';
 import type { WebhookSecret } from '../protocol/signing.js';
 import { newRunId } from '../protocol/ids.js';
@@ -158,24 +158,24 @@ export interface GatewayPlan {
 }
 
 /** "i/n" with 0 <= i < n, matching a Kubernetes Indexed Job's 0-based JOB_COMPLETION_INDEX. */
-export function parseShard(text: string, flag = '--shard'): ShardSpec {
+export function parseShard(text: string, what = '`shard`'): ShardSpec {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   const index = match ? Number(match[1]) : Number.NaN;
   const count = match ? Number(match[2]) : Number.NaN;
   if (!match || count < 1 || index >= count) {
-    throw new UsageError(`${flag}: "${text}" is not a shard i/n with 0 <= i < n, e.g. 0/4 (i is 0-based, like JOB_COMPLETION_INDEX)`);
+    throw new UsageError(`${what}: "${text}" is not a shard i/n with 0 <= i < n, e.g. 0/4 (i is 0-based, like JOB_COMPLETION_INDEX)`);
   }
   return { index, count };
 }
 
 /** Unix milliseconds; seconds are recognised and refused, because a start 1000x too early is a silent no-op. */
-export function parseStartAt(text: string, flag = '--start-at'): number {
+export function parseStartAt(text: string, what = '`startAt`'): number {
   const value = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value)) {
-    throw new UsageError(`${flag}: "${text}" is not a unix time in milliseconds, e.g. $(( $(date +%s) * 1000 + 30000 ))`);
+    throw new UsageError(`${what}: "${text}" is not a unix time in milliseconds, e.g. $(( $(date +%s) * 1000 + 30000 ))`);
   }
   if (value < 1e12) {
-    throw new UsageError(`${flag}: ${text} looks like unix seconds; give milliseconds (append 000)`);
+    throw new UsageError(`${what}: ${text} looks like unix seconds; give milliseconds (append 000)`);
   }
   return value;
 }
@@ -183,15 +183,15 @@ export function parseStartAt(text: string, flag = '--start-at'): number {
 const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'content-type', 'connection', 'transfer-encoding']);
 
 /** "Name: value", as curl's and autocannon's -H take it. */
-export function parseHeader(text: string, flag = '--header'): [string, string] {
+export function parseHeader(text: string, what = '`headers`'): [string, string] {
   const at = text.indexOf(':');
   const name = at > 0 ? text.slice(0, at).trim() : '';
   const value = at > 0 ? text.slice(at + 1).trim() : '';
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value)) {
-    throw new UsageError(`${flag}: ${describeBadHeader(text)} is not a header; write it as 'Name: value' (a name of letters, digits and -, a value on one line)`);
+    throw new UsageError(`${what}: ${describeBadHeader(text)} is not a header; write it as 'Name: value' (a name of letters, digits and -, a value on one line)`);
   }
   if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
-    throw new UsageError(`${flag}: ${name} is set by confirm-sim itself; leave it out`);
+    throw new UsageError(`${what}: ${name} is set by confirm-sim itself; leave it out`);
   }
   return [name, value];
 }
@@ -340,7 +340,8 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
   // A manual-confirm sale is V2's: its dialect only names the webhook version the gateway sends.
   const dialect = options.dialect ?? (flow === 'manual-confirm' ? 'v2-2024-04-25' : 'v1');
   const gateway = resolveGatewayPlan(options, dialect, runId, shard);
-  const completion = resolveCompletionPlan(options, flow, dialect, gateway);
+  const completionSettings = resolveCompletion(options, flow, dialect, gateway !== null);
+  const completion = completionSettings === null ? null : { ...completionSettings, template: completionSettings.template.text };
   return {
     url: url.href,
     host: url.hostname.replace(/^\[|\]$/g, ''),
@@ -383,24 +384,3 @@ export function resolveBurstPlan(options: BurstOptions): BurstPlan {
   };
 }
 
-function resolveCompletionPlan(options: BurstOptions, flow: Flow, dialect: Dialect, gateway: GatewayPlan | null): CompletionPlan | null {
-  if (flow !== 'manual-confirm') {
-    for (const [value, flag] of [[options.body, '--body'], [options.successStatus, '--success-status'], [options.tokenLifetimeMs, '--token-lifetime']] as const) {
-      if (value !== undefined) throw new UsageError(`${flag} is for --flow manual-confirm: in the Confirm Process the gateway's confirm body and 200 are fixed`);
-    }
-    return null;
-  }
-  if (gateway === null) {
-    throw new UsageError('--flow manual-confirm needs --gateway <url>: the gateway mints each buyer\'s paymentToken and knows which payments the merchant confirmed');
-  }
-  if (!isV2(dialect)) {
-    throw new UsageError(`--flow manual-confirm is V2's: give a V2 --dialect (v2-2024-04-25 or v2-2024-01-01, the webhook version), not ${dialect}`);
-  }
-  const template = new CompletionTemplate(options.body ?? DEFAULT_COMPLETION_TEMPLATE);
-  const success = successStatusesOf(options.successStatus);
-  const tokenLifetimeMs = options.tokenLifetimeMs ?? null;
-  if (tokenLifetimeMs !== null && !(Number.isFinite(tokenLifetimeMs) && tokenLifetimeMs >= 1)) {
-    throw new UsageError(`--token-lifetime: ${tokenLifetimeMs} ms is not a lifetime; give e.g. 10m`);
-  }
-  return { template: template.text, success, tokenLifetimeMs };
-}

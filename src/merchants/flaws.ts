@@ -39,9 +39,9 @@ export const CONFIRM_PROCESS_FLAWS: readonly Flaw[] = FLAWS.filter((flaw) => !MA
 /** Flaws of a merchant that looks payments up: they need --verify rest and a gateway to mean anything. */
 export const REST_FLAWS: readonly Flaw[] = ['trusting'];
 
-export function parseFlaw(text: string): Flaw {
+export function parseFlaw(text: string, what = '`flaw`'): Flaw {
   if ((FLAWS as readonly string[]).includes(text)) return text as Flaw;
   // The manual-confirm seam's name for the read-then-write race.
   if (text === 'racy-confirm') return 'race';
-  throw new UsageError(`--flaw: unknown flaw "${text}"; use one of ${FLAWS.join(', ')} (or leave it out for a correct merchant)`);
+  throw new UsageError(`${what}: unknown flaw "${text}"; use one of ${FLAWS.join(', ')} (or leave it out for a correct merchant)`);
 }

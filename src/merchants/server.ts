@@ -29,12 +29,12 @@ export interface MerchantOptions {
   /** Units in stock at start and after a reset without a value; default 100. */
   stock?: number;
   /** The amount of an order taken by `openOrders`; default 1000. */
-  price?: number;
+  amount?: number;
   /** Undefined = a correct merchant. */
   flaw?: Flaw;
   /** When set, every confirm call and webhook must carry a valid Standard Webhooks signature (V2 signs; V1 never does). */
   secret?: WebhookSecret;
-  /** Take any unseen merchant_uid as a new order of 1 unit at `price`, so bursts need no order set-up. */
+  /** Take any unseen merchant_uid as a new order of 1 unit at `amount`, so bursts need no order set-up. */
   openOrders?: boolean;
   /** Stock reserved at confirm and not reported paid within this many ms comes back; default: no deadline. */
   holdMs?: number;
@@ -603,24 +603,24 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
   const host = options.host ?? '127.0.0.1';
   const port = requireWholeNumber(options.port ?? 0, '`port`', 0, 65_535);
   const stock = requireWholeNumber(options.stock ?? DEFAULT_STOCK, '`stock`', 0);
-  const price = requireWholeNumber(options.price ?? DEFAULT_PRICE, '`price`', 0);
+  const price = requireWholeNumber(options.amount ?? DEFAULT_PRICE, '`amount`', 0);
   const flaw = options.flaw === undefined ? undefined : parseFlaw(options.flaw);
   const flow: Flow = options.flow ?? 'confirm-process';
   if (flow !== 'confirm-process' && flow !== 'manual-confirm') {
-    throw new UsageError(`flow: "${String(flow)}" is not a flow; use confirm-process or manual-confirm`);
+    throw new UsageError(`\`flow\`: "${String(flow)}" is not a flow; use confirm-process or manual-confirm`);
   }
   const manual = flow === 'manual-confirm';
   if (manual && flaw !== undefined && MANUAL_CONFIRM_FLAW_DESCRIPTIONS[flaw] === undefined) {
-    throw new UsageError(`--flaw ${flaw} is a Confirm Process bug; with --flow manual-confirm use one of ${Object.keys(MANUAL_CONFIRM_FLAW_DESCRIPTIONS).join(', ')}`);
+    throw new UsageError(`\`flaw\` ${flaw} is a Confirm Process bug; with \`flow\` manual-confirm use one of ${Object.keys(MANUAL_CONFIRM_FLAW_DESCRIPTIONS).join(', ')}`);
   }
   if (!manual && flaw !== undefined && MANUAL_ONLY_FLAWS.includes(flaw)) {
-    throw new UsageError(`--flaw ${flaw} is a manual-confirm bug; add --flow manual-confirm --gateway <url>`);
+    throw new UsageError(`\`flaw\` ${flaw} is a manual-confirm bug; add \`flow\` manual-confirm \`gateway\` <url>`);
   }
   if (manual && options.gateway === undefined) {
-    throw new UsageError('--flow manual-confirm charges each buyer through the gateway: give its URL (--gateway http://127.0.0.1:4000)');
+    throw new UsageError('`flow` manual-confirm charges each buyer through the gateway: give its URL (`gateway` http://127.0.0.1:4000)');
   }
   if (manual && options.verify !== undefined) {
-    throw new UsageError('--verify rest is for the Confirm Process; a manual-confirm merchant learns each payment\'s fate from its own confirm call');
+    throw new UsageError('`verify` rest is for the Confirm Process; a manual-confirm merchant learns each payment\'s fate from its own confirm call');
   }
   const verify = options.verify ?? null;
   if (verify !== null && verify !== 'rest') throw new UsageError(`\`verify\`: "${String(verify)}" is not a way to verify; use 'rest'`);

@@ -50,7 +50,7 @@ export class CompletionTemplate {
   /** The placeholders the template uses. */
   readonly uses: ReadonlySet<CompletionPlaceholder>;
 
-  constructor(text: string = DEFAULT_COMPLETION_TEMPLATE, flag = '--body') {
+  constructor(text: string = DEFAULT_COMPLETION_TEMPLATE, what = '`body`') {
     this.text = text;
     const parts: Part[] = [];
     const uses = new Set<CompletionPlaceholder>();
@@ -65,7 +65,7 @@ export class CompletionTemplate {
           const name = match[1]!;
           if (!isPlaceholder(name)) {
             throw new UsageError(
-              `${flag}: {${name}} is not a placeholder; use ${COMPLETION_PLACEHOLDERS.map((known) => `{${known}}`).join(', ')}`,
+              `${what}: {${name}} is not a placeholder; use ${COMPLETION_PLACEHOLDERS.map((known) => `{${known}}`).join(', ')}`,
             );
           }
           if (literal !== '') parts.push(literal);
@@ -91,7 +91,7 @@ export class CompletionTemplate {
       JSON.parse(this.render(AWKWARD_VALUES));
     } catch (error) {
       throw new UsageError(
-        `${flag}: the template is not JSON once its placeholders are filled in (${(error as Error).message}); ` +
+        `${what}: the template is not JSON once its placeholders are filled in (${(error as Error).message}); ` +
           `write it as JSON with placeholders, e.g. '${DEFAULT_COMPLETION_TEMPLATE}'`,
       );
     }

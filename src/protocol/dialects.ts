@@ -15,9 +15,9 @@ export const DIALECT_DESCRIPTIONS: Record<Dialect, string> = {
   'v2-2024-04-25': 'V2, webhook version 2024-04-25: {type: "Transaction.Confirm", timestamp, data: {...}}',
 };
 
-export function parseDialect(text: string): Dialect {
+export function parseDialect(text: string, what = '`dialect`'): Dialect {
   if ((DIALECTS as readonly string[]).includes(text)) return text as Dialect;
-  throw new UsageError(`--dialect: unknown dialect "${text}"; use one of ${DIALECTS.join(', ')}`);
+  throw new UsageError(`${what}: unknown dialect "${text}"; use one of ${DIALECTS.join(', ')}`);
 }
 
 export function isV2(dialect: Dialect): boolean {

@@ -14,9 +14,10 @@ export function isFlow(text: string): text is Flow {
   return (FLOWS as readonly string[]).includes(text);
 }
 
-export function parseFlow(text: string, flag = '--flow'): Flow {
+/** `what` is how a refusal names the text: the option (quoted, so the CLI can say its flag) or a scenario field. */
+export function parseFlow(text: string, what = '`flow`'): Flow {
   if (isFlow(text)) return text;
-  throw new UsageError(`${flag}: "${text}" is not a flow; use ${FLOWS.join(' or ')}`);
+  throw new UsageError(`${what}: "${text}" is not a flow; use ${FLOWS.join(' or ')}`);
 }
 
 /**
@@ -33,7 +34,7 @@ export interface SuccessStatuses {
 export const DEFAULT_SUCCESS_STATUSES: SuccessStatuses = { text: '2xx', ranges: [200, 299] };
 
 /** "2xx", "200", "200,201", "200-204", "2xx,302": each part a status, a range or a class. */
-export function parseSuccessStatuses(text: string, flag = '--success-status'): SuccessStatuses {
+export function parseSuccessStatuses(text: string, what = '`successStatus`'): SuccessStatuses {
   const parts = text.split(',').map((part) => part.trim().toLowerCase());
   const ranges: number[] = [];
   const fix = `give statuses, ranges or classes such as 2xx, 200, 200,201 or 200-204`;
@@ -51,10 +52,10 @@ export function parseSuccessStatuses(text: string, flag = '--success-status'): S
     } else if (/^\d{3}$/.test(part)) {
       low = high = Number(part);
     } else {
-      throw new UsageError(`${flag}: "${text}" is not a set of HTTP statuses; ${fix}`);
+      throw new UsageError(`${what}: "${text}" is not a set of HTTP statuses; ${fix}`);
     }
     if (low < 100 || high > 599 || low > high) {
-      throw new UsageError(`${flag}: "${part}" is not a range of HTTP statuses (100 to 599, low to high); ${fix}`);
+      throw new UsageError(`${what}: "${part}" is not a range of HTTP statuses (100 to 599, low to high); ${fix}`);
     }
     ranges.push(low, high);
   }

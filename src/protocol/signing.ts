@@ -19,7 +19,7 @@ export interface WebhookSecret {
 
 const SECRET_PREFIX = 'whsec_';
 
-export function parseWebhookSecret(text: string, what = '--secret'): WebhookSecret {
+export function parseWebhookSecret(text: string, what = '`secret`'): WebhookSecret {
   const trimmed = text.trim();
   const encoded = trimmed.startsWith(SECRET_PREFIX) ? trimmed.slice(SECRET_PREFIX.length) : trimmed;
   const isBase64 = encoded.length > 0 && encoded.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(encoded);

@@ -37,12 +37,20 @@ export function formatSummary(result: CheckResult, style: ChalkInstance): string
   return `\n${verdict}: ${parts.join(', ')} ${style.dim(`in ${formatMs(result.durationMs)}`)}\n`;
 }
 
-/** Follows a running check and prints each case as it ends, then the summary. */
-export function attachCheckTerminal(runner: CheckRunner, stream: NodeJS.WritableStream, style: ChalkInstance): void {
+/**
+ * Follows a running check and prints each case as it ends, then the summary. `told` turns a case into what
+ * the reader is told of it: the CLI's skip reasons name flags where the library's name options.
+ */
+export function attachCheckTerminal(
+  runner: CheckRunner,
+  stream: NodeJS.WritableStream,
+  style: ChalkInstance,
+  told: (result: CaseResult) => CaseResult = (result) => result,
+): void {
   runner.on('start', ({ url, cases }) => {
     stream.write(`${style.bold('confirm-sim check')} ${url} ${style.dim(`(${runner.setup.dialect}, ${cases.length} cases)`)}\n\n`);
   });
-  runner.on('case:end', (result) => stream.write(`${formatCaseLine(result, style)}\n`));
+  runner.on('case:end', (result) => stream.write(`${formatCaseLine(told(result), style)}\n`));
   runner.on('done', (result) => stream.write(formatSummary(result, style)));
 }
 

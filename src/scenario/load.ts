@@ -49,7 +49,7 @@ export async function readScenarioFile(file: string): Promise<Scenario> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new UsageError(`--scenario ${file}: cannot read it (${code}); check the path, or create one with confirm-sim init`);
+    throw new UsageError(`\`scenario\` ${file}: cannot read it (${code}); check the path, or create one with confirm-sim init`);
   }
   return parseScenario(text, file);
 }

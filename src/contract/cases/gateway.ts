@@ -20,11 +20,11 @@ const REPLAY_WATCH_MS = 300;
 const REPLAY_TIMEOUT_MS = 10_000;
 
 function needsGateway(setup: CheckSetup): string | null {
-  return setup.gateway === null ? 'needs --gateway <url>: only a gateway has payments for the merchant to look up, declines charges and sends webhooks' : null;
+  return setup.gateway === null ? 'needs `gateway` <url>: only a gateway has payments for the merchant to look up, declines charges and sends webhooks' : null;
 }
 
 function gatewayOf(context: CaseContext): CheckGateway {
-  if (context.gateway === null) throw new CaseSkip('needs --gateway <url>');
+  if (context.gateway === null) throw new CaseSkip('needs `gateway` <url>');
   return context.gateway;
 }
 
@@ -159,7 +159,7 @@ export const releasesStockOnDecline: ContractCase = {
     'for a failed payment, so a V1 merchant must find out itself (a reservation deadline, a lookup); V2 sends ' +
     'Transaction.Failed to the webhook hook. The contract wants the unit back within --settle (default 2 s): ' +
     'otherwise every decline loses a sale for good.',
-  unmet: (setup) => needsGateway(setup) ?? (setup.hooks.stock === undefined ? 'needs --stock-url to see the declined stock come back' : null),
+  unmet: (setup) => needsGateway(setup) ?? (setup.hooks.stock === undefined ? 'needs `stockUrl` to see the declined stock come back' : null),
   async run(context) {
     const gateway = gatewayOf(context);
     const before = (await context.startingStock())!;
@@ -287,7 +287,7 @@ export const webhookReplay: ContractCase = {
   unmet: (setup) => {
     const gatewayReason = needsGateway(setup);
     if (gatewayReason !== null) return gatewayReason;
-    const missing = [setup.hooks.webhook === undefined ? '--webhook-url (the notice URL)' : null, setup.hooks.stock === undefined ? '--stock-url' : null];
+    const missing = [setup.hooks.webhook === undefined ? '`webhookUrl` (the notice URL)' : null, setup.hooks.stock === undefined ? '`stockUrl`' : null];
     const names = missing.filter((name): name is string => name !== null);
     return names.length === 0 ? null : `needs ${names.join(' and ')} to deliver a webhook twice and see what the second changed`;
   },

@@ -171,7 +171,7 @@ export const firstComeBurst: ContractCase = {
   unmet: (setup) =>
     loopbackOnly(setup) ??
     (setup.hooks.reset === undefined
-      ? 'needs the reset hook (--reset-url) to set a small stock for the sale: selling out the merchant\'s own stock would leave the next run nothing to sell'
+      ? 'needs the reset hook (`resetUrl`) to set a small stock for the sale: selling out the merchant\'s own stock would leave the next run nothing to sell'
       : null),
   async run(context) {
     const { setup } = context;

@@ -22,12 +22,12 @@ import type { TestOrder } from '../orders.js';
 const POLL_MS = 25;
 
 function gatewayOf(context: CaseContext): CheckGateway {
-  if (context.gateway === null) throw new CaseSkip('needs --gateway <url>');
+  if (context.gateway === null) throw new CaseSkip('needs `gateway` <url>');
   return context.gateway;
 }
 
 function completionOf(setup: CheckSetup): NonNullable<CheckSetup['completion']> {
-  if (setup.completion === null) throw new CaseSkip('a manual-confirm case: run check with --flow manual-confirm');
+  if (setup.completion === null) throw new CaseSkip('a manual-confirm case: run check with `flow` manual-confirm');
   return setup.completion;
 }
 
@@ -131,7 +131,7 @@ export const soldOutConfirmsNothing: ContractCase = {
     'Sells the product out through the reset hook (stock 0) and posts a known order\'s completion. The contract ' +
     'wants an answer outside --success-status and the payment never confirmed (or cancelled within --settle): a ' +
     'merchant that confirms first and checks stock after charges a buyer it then tells "sold out".',
-  unmet: (setup) => (setup.hooks.reset === undefined ? 'needs --reset-url to sell the product out' : null),
+  unmet: (setup) => (setup.hooks.reset === undefined ? 'needs `resetUrl` to sell the product out' : null),
   async run(context) {
     await context.restock(0);
     const { order, token } = await orderWithToken(context);
@@ -163,7 +163,7 @@ export const tamperedAmountNotConfirmed: ContractCase = {
     'INFORMATION_MISMATCH. The contract wants the payment not confirmed and the buyer not told paid. Needs the ' +
     'order hook, or --price so an open-orders merchant knows the amount.',
   unmet: (setup) =>
-    setup.hooks.order === undefined && !setup.product.priceKnown ? 'needs --order-url (or --price) so the merchant knows the order\'s real amount' : null,
+    setup.hooks.order === undefined && !setup.product.priceKnown ? 'needs `orderUrl` (or `product.price`) so the merchant knows the order\'s real amount' : null,
   async run(context) {
     const before = await context.startingStock();
     const order = await context.knownOrder();
@@ -250,7 +250,7 @@ export const declineGivesStockBack: ContractCase = {
     'Registers a known order\'s payment to be declined by the PG and posts its completion: the merchant\'s confirm ' +
     'call gets 502 PG_PROVIDER and the payment fails. The contract wants an answer outside --success-status and ' +
     'the stock back where it was within the release budget (default 2 s). Needs the stock probe.',
-  unmet: (setup) => (setup.hooks.stock === undefined ? 'needs --stock-url to see the stock come back' : null),
+  unmet: (setup) => (setup.hooks.stock === undefined ? 'needs `stockUrl` to see the stock come back' : null),
   async run(context) {
     const before = (await context.startingStock())!;
     const { order, token } = await orderWithToken(context, { outcome: 'decline' });
@@ -284,7 +284,7 @@ export const burstConfirmsStock: ContractCase = {
     'of 30 buyers and posts all their completions at once. The manual-confirm oracle wants exactly min(stock, ' +
     'buyers) confirmed at the gateway, no buyer told no while charged, none told paid while not charged, and no ' +
     'unit held without a payment (with the stock probe). Load goes only to loopback.',
-  unmet: (setup) => loopbackOnly(setup) ?? (setup.hooks.reset === undefined ? 'needs the reset hook (--reset-url) to set a small stock for the sale' : null),
+  unmet: (setup) => loopbackOnly(setup) ?? (setup.hooks.reset === undefined ? 'needs the reset hook (`resetUrl`) to set a small stock for the sale' : null),
   async run(context) {
     const { setup } = context;
     const completion = completionOf(setup);

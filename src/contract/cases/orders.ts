@@ -59,7 +59,7 @@ export const refusesSoldOut: ContractCase = {
   unmet: (setup) =>
     setup.hooks.reset !== undefined || (setup.hooks.order !== undefined && setup.hooks.stock !== undefined)
       ? null
-      : 'needs --reset-url to sell the product out (or --order-url with --stock-url to order more than the stock)',
+      : 'needs `resetUrl` to sell the product out (or `orderUrl` with `stockUrl` to order more than the stock)',
   async run(context) {
     let order: TestOrder;
     let soldOut: string;
@@ -113,7 +113,7 @@ export const refusesUnknownOrder: ContractCase = {
     'any price. Needs the order hook, since an open-orders merchant knows every id by design.',
   unmet: (setup) =>
     setup.hooks.order === undefined
-      ? 'needs --order-url: without it the merchant is treated as open-orders, which knows every order id'
+      ? 'needs `orderUrl`: without it the merchant is treated as open-orders, which knows every order id'
       : null,
   async run(context) {
     const before = await context.startingStock();
@@ -146,7 +146,7 @@ export const refusesWrongAmount: ContractCase = {
   unmet: (setup) => {
     if (setup.dialect === 'v1-status') return 'the v1-status dialect sends no amount, so there is no amount to get wrong';
     if (setup.hooks.order === undefined && !setup.product.priceKnown) {
-      return 'needs --order-url, or --price for an open-orders merchant with a fixed price, so the merchant knows the right amount';
+      return 'needs `orderUrl`, or `product.price` for an open-orders merchant with a fixed price, so the merchant knows the right amount';
     }
     return null;
   },
@@ -182,7 +182,7 @@ export const idempotentRepeat: ContractCase = {
     'Confirms an order, then sends the same confirm again as a new message (V2: a new webhook-id), reading the ' +
     'stock after each. The contract wants the repeat answered like the first (200 both times) and the stock ' +
     'taken once: gateways, proxies and buyers double-clicking do repeat calls. Needs the stock probe.',
-  unmet: (setup) => (setup.hooks.stock === undefined ? 'needs --stock-url to see whether the repeat took stock a second time' : null),
+  unmet: (setup) => (setup.hooks.stock === undefined ? 'needs `stockUrl` to see whether the repeat took stock a second time' : null),
   async run(context) {
     const before = await context.startingStock();
     const order = await context.knownOrder();

@@ -24,7 +24,7 @@ export const releasesStockOnFailure: ContractCase = {
     'fails there first (the PG declines it after the 200), so a merchant that looks the notice\'s payment up finds it ' +
     'failed: V1 then gets the failure notice, V2 the gateway\'s own Transaction.Failed. Needs the webhook and the stock probe.',
   unmet: (setup) => {
-    const missing = [setup.hooks.webhook === undefined ? '--webhook-url' : null, setup.hooks.stock === undefined ? '--stock-url' : null];
+    const missing = [setup.hooks.webhook === undefined ? '`webhookUrl`' : null, setup.hooks.stock === undefined ? '`stockUrl`' : null];
     const names = missing.filter((name): name is string => name !== null);
     return names.length === 0 ? null : `needs ${names.join(' and ')} to fail a payment and see its stock come back`;
   },

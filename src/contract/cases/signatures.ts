@@ -68,8 +68,8 @@ export const rejectsBadSignatures: ContractCase = {
     'just accepted (same webhook-id, timestamp and signature). The contract wants each refused (any status but ' +
     '200) and, with the stock probe, no stock moved: anyone can reach a confirm URL, only the gateway can sign.',
   unmet: (setup) => {
-    if (!isV2(setup.dialect)) return 'V1 confirm calls are not signed; run with a V2 --dialect to check signatures';
-    if (setup.secret === undefined) return 'needs the webhook secret (--secret-env NAME) to sign good confirms and forge bad ones';
+    if (!isV2(setup.dialect)) return 'V1 confirm calls are not signed; run with a V2 `dialect` to check signatures';
+    if (setup.secret === undefined) return 'needs the webhook secret (`secret`) to sign good confirms and forge bad ones';
     return null;
   },
   async run(context) {

@@ -151,14 +151,17 @@ export function renderHtmlReport(source: BurstReport | LedgerSummary): string {
   return renderPage(source.kind === 'confirm-sim.ledger' ? ledgerPageModel(source, options) : reportPageModel(source, options));
 }
 
-/** The page is a file to open and share, never mixed into stdout with a summary or JSON. */
-export function htmlPath(path: string): string {
-  if (path === '-' || path.trim() === '') throw new UsageError('--html: give a file to write the page to, e.g. --html sale.html');
+/**
+ * The page is a file to open and share, never mixed into stdout with a summary or JSON. `what` names the
+ * path in a refusal: the CLI's --html, or the library's argument.
+ */
+export function htmlPath(path: string, what = 'path'): string {
+  if (path === '-' || path.trim() === '') throw new UsageError(`${what}: give a file to write the page to, e.g. sale.html`);
   return path;
 }
 
-export async function writeHtmlReport(source: BurstReport | LedgerSummary, path: string): Promise<number> {
+export async function writeHtmlReport(source: BurstReport | LedgerSummary, path: string, what = 'path'): Promise<number> {
   const page = renderHtmlReport(source);
-  await writeReport(page, { path: htmlPath(path), stream: process.stdout }, '--html');
+  await writeReport(page, { path: htmlPath(path, what), stream: process.stdout }, what);
   return Buffer.byteLength(page);
 }
