@@ -105,3 +105,15 @@ test('credentials in headers are masked wherever they travel', () => {
   assert.equal(redactHeaderValue('content-type', 'application/json'), 'application/json');
   assert.equal(redactHeaderValue('webhook-id', 'msg_1'), 'msg_1');
 });
+
+test('webhook ids and payment tokens drawn from the pooled CSPRNG are well formed and never repeat, across pool refills', async () => {
+  const { newWebhookId } = await import('../src/protocol/signing.js');
+  const { newPaymentToken } = await import('../src/gateway/payments.js');
+  // 16 KiB a pool: 5,000 of each spans several refills.
+  const ids = Array.from({ length: 5_000 }, () => newWebhookId());
+  const tokens = Array.from({ length: 5_000 }, () => newPaymentToken());
+  for (const id of ids) assert.match(id, /^msg_[0-9a-f]{24}$/);
+  for (const token of tokens) assert.match(token, /^ptk_[A-Za-z0-9_-]{32}$/);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.equal(new Set(tokens).size, tokens.length);
+});

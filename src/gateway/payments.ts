@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { pooledRandom } from '../util/random.js';
 import { MERCHANT_UID_MAX_LENGTH, newImpUid, newTransactionId, type Dialect } from '../protocol/index.js';
 import { badRequest, businessRefusal, conflict, notFound } from './errors.js';
 
@@ -238,19 +239,10 @@ export const PAYMENT_FIELD_LIMITS = {
  * nobody guesses one, and a prefix that says what it is when one turns up in a merchant's log.
  */
 export function newPaymentToken(): string {
-  // A sale mints 100,000 at once: one draw from the CSPRNG per thousand tokens, not one per token.
-  if (tokenPoolOffset + TOKEN_BYTES > tokenPool.length) {
-    tokenPool = randomBytes(TOKEN_BYTES * 1024);
-    tokenPoolOffset = 0;
-  }
-  const token = tokenPool.toString('base64url', tokenPoolOffset, tokenPoolOffset + TOKEN_BYTES);
-  tokenPoolOffset += TOKEN_BYTES;
-  return `ptk_${token}`;
+  return `ptk_${pooledRandom(TOKEN_BYTES, 'base64url')}`;
 }
 
 const TOKEN_BYTES = 24;
-let tokenPool = Buffer.alloc(0);
-let tokenPoolOffset = 0;
 
 /** V2 paymentId has no documented limit; this one keeps a hostile caller from filling memory with ids. */
 export const PAYMENT_ID_MAX_LENGTH = 256;

@@ -1,5 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { UsageError } from '../util/errors.js';
+import { pooledRandom } from '../util/random.js';
 import { maskHeaderValue } from '../util/secrets.js';
 
 /**
@@ -56,7 +57,7 @@ export interface SignedHeaders {
 }
 
 export function newWebhookId(): string {
-  return `msg_${randomBytes(12).toString('hex')}`;
+  return `msg_${pooledRandom(12, 'hex')}`;
 }
 
 export function computeSignature(key: Buffer, id: string, timestampSeconds: number, body: string): string {
