@@ -72,6 +72,7 @@ const DEMO_PRICE = 1000;
 const DEMO_HOLD_MS = 500;
 /** Buyers arrive over this long, so units that declines gave back are sold again within the sale. */
 const DEMO_RAMP_MS = 1_000;
+const DEMO_LOAD_MS = 1_000;
 
 export interface DemoMerchantResult {
   label: string;
@@ -190,6 +191,8 @@ async function exercise(
     stockUrl: merchant.stockUrl,
     webhookUrl: merchant.webhookUrl,
     product: { price: DEMO_PRICE, stock: settings.stock },
+    // A second of load shows a slow merchant's p99 as well as check's default three do, and the demo stays short.
+    load: { durationMs: DEMO_LOAD_MS },
     signal,
   });
   return { label, flaw: merchant.flaw ?? null, fire: { knownOrder, unknownOrder }, burst, check };
