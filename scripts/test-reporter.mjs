@@ -48,10 +48,63 @@ export default async function* fileReporter(source) {
     return files.get(name);
   };
 
+  // Two files run side by side: a file's own `test:complete` comes when it ends, but its tests' pass and fail
+  // are replayed afterwards, file by file in launch order. So a file's line waits for both: its end, and a
+  // test of a later file (or the end of the stream) saying all of its tests are in.
+  const launched = [];
+  const ended = new Map();
+  const reported = new Set();
+  function* finishFile(data) {
+    const file = fileOf(data.file);
+    const path = shortPath(data.file);
+    const counts = [
+      `${file.passed} passed`,
+      file.failed > 0 ? red(`${file.failed} failed`) : null,
+      file.skipped > 0 ? yellow(`${file.skipped} skipped`) : null,
+      file.todo > 0 ? `${file.todo} todo` : null,
+    ].filter((part) => part !== null);
+    // A file can fail without a failed test: it did not load, or exited early.
+    const fileFailed = file.failed > 0 || data.details?.error !== undefined;
+    const mark = fileFailed ? red('✖') : green('✔');
+    yield `${tty ? '\r\x1b[K' : ''}${mark} ${path}  ${counts.join(', ')}  ${dim(seconds(data.details?.duration_ms ?? 0))}\n`;
+    if (fileFailed) {
+      if (file.failures.length === 0) {
+        file.failures.push({ name: '(the file itself)', line: undefined, error: data.details?.error });
+      }
+      for (const failure of file.failures) {
+        const where = failure.line === undefined ? path : `${path}:${failure.line}`;
+        yield `\n  ${red('✖')} ${failure.name} ${dim(`(${where})`)}\n${formatError(failure.error)}\n`;
+        failed.push(`${failure.name} (${where})`);
+      }
+      const printed = file.output.join('').trimEnd();
+      if (printed !== '') yield `\n  ${dim('what the file printed:')}\n${printed.replace(/^/gm, '    ')}\n`;
+      yield '\n';
+    }
+    totals.passed += file.passed;
+    totals.failed += file.failures.length;
+    totals.skipped += file.skipped;
+    totals.todo += file.todo;
+    files.delete(data.file);
+  }
+  // The files still going, on the one line that each file's own line then overwrites.
+  const running = () => `\r\x1b[K${dim(`  running ${launched.filter((name) => !ended.has(name)).map(shortPath).join(', ')}…`)}`;
+  function* settle(upTo) {
+    for (const name of launched.slice(0, upTo)) reported.add(name);
+    for (const name of [...reported]) {
+      if (!ended.has(name)) continue;
+      yield* finishFile(ended.get(name));
+      ended.delete(name);
+      reported.delete(name);
+      launched.splice(launched.indexOf(name), 1);
+    }
+  }
+
   for await (const { type, data } of source) {
     switch (type) {
       case 'test:dequeue':
-        if (tty && data.name === data.file && data.file !== undefined) yield dim(`  running ${shortPath(data.file)}…`);
+        if (data.name !== data.file || data.file === undefined) break;
+        launched.push(data.file);
+        if (tty) yield running();
         break;
       case 'test:stdout':
       case 'test:stderr':
@@ -59,6 +112,7 @@ export default async function* fileReporter(source) {
         break;
       case 'test:pass':
       case 'test:fail': {
+        yield* settle(Math.max(0, launched.indexOf(data.file)));
         const file = fileOf(data.file);
         // Only tests of their own: a test whose subtests failed fails too, but is not another failure.
         const hasSubtests = data.details?.type === 'suite' || data.details?.error?.failureType === 'subtestsFailed';
@@ -73,42 +127,15 @@ export default async function* fileReporter(source) {
       }
       case 'test:complete': {
         if (data.name !== data.file || data.file === undefined) break;
-        const file = fileOf(data.file);
-        const path = shortPath(data.file);
-        const counts = [
-          `${file.passed} passed`,
-          file.failed > 0 ? red(`${file.failed} failed`) : null,
-          file.skipped > 0 ? yellow(`${file.skipped} skipped`) : null,
-          file.todo > 0 ? `${file.todo} todo` : null,
-        ].filter((part) => part !== null);
-        // A file can fail without a failed test: it did not load, or exited early.
-        const fileFailed = file.failed > 0 || data.details?.error !== undefined;
-        const mark = fileFailed ? red('✖') : green('✔');
-        yield `${tty ? '\r\x1b[K' : ''}${mark} ${path}  ${counts.join(', ')}  ${dim(seconds(data.details?.duration_ms ?? 0))}\n`;
-        if (fileFailed) {
-          if (file.failures.length === 0) {
-            file.failures.push({ name: '(the file itself)', line: undefined, error: data.details?.error });
-          }
-          for (const failure of file.failures) {
-            const where = failure.line === undefined ? path : `${path}:${failure.line}`;
-            yield `\n  ${red('✖')} ${failure.name} ${dim(`(${where})`)}\n${formatError(failure.error)}\n`;
-            failed.push(`${failure.name} (${where})`);
-          }
-          const printed = file.output.join('').trimEnd();
-          if (printed !== '') yield `\n  ${dim('what the file printed:')}\n${printed.replace(/^/gm, '    ')}\n`;
-          yield '\n';
-        }
-        totals.passed += file.passed;
-        totals.failed += file.failures.length;
-        totals.skipped += file.skipped;
-        totals.todo += file.todo;
-        files.delete(data.file);
+        ended.set(data.file, data);
+        yield* settle(0);
         break;
       }
       default:
         break;
     }
   }
+  yield* settle(launched.length);
 
   const summary = [
     green(`${totals.passed} passed`),
