@@ -25,7 +25,7 @@ export const registerDemo: RegisterCommand = (program, context) => {
     .command('demo')
     .description(
       'the whole journey with the gateway in the loop: fire, burst and check against a correct and a flawed REST-verifying sample merchant, side by side; ' +
-        'with --flow manual-confirm, a manual-confirm burst against a correct and a flawed completion endpoint',
+        'with --flow manual-confirm, the same in manual confirm against a correct and a flawed completion endpoint',
     )
     .option('--flow <flow>', `which journey: ${FLOWS.join(', or ')} (PortOne V2's successor of the Confirm Process)`, DEMO_DEFAULTS.flow)
     .option(
@@ -40,7 +40,7 @@ export const registerDemo: RegisterCommand = (program, context) => {
     .option('-n, --buyers <n>', 'buyers in the burst', String(DEMO_DEFAULTS.buyers))
     .option('-s, --stock <n>', 'units on sale', String(DEMO_DEFAULTS.stock))
     .option('--decline-rate <fraction>', 'share of charges the PG declines after the merchant said 200 (manual confirm: of its confirm calls; e.g. 0.2 or 20%)', String(DEMO_DEFAULTS.declineRate))
-    .addOption(jsonOption("the whole result (both merchants' fire, burst and check results; burst reports with --flow manual-confirm)"))
+    .addOption(jsonOption("the whole result (both merchants' fire, burst and check results)"))
     .addHelpText(
       'after',
       helpFooter([[0, 'the correct merchant passed and the flawed one was caught'], [1, 'the demo did not show that (a bug of ours, or a busy machine)'], USAGE_EXIT, INTERRUPTED_EXIT], { durations: false }),

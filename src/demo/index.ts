@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { fireThroughGateway, type GatewayFireResult } from '../fire/gateway.js';
+import { fireCompletion, type CompletionFireResult } from '../fire/manual-confirm.js';
 import { runBurst } from '../load/index.js';
-import type { BurstReport } from '../load/index.js';
+import type { BurstOptions, BurstReport } from '../load/index.js';
 import { runCheck, type CheckResult } from '../contract/index.js';
 import { startGateway, type RunningGateway } from '../gateway/index.js';
 import { startMerchant, FLAW_DESCRIPTIONS, CONFIRM_PROCESS_FLAWS, MANUAL_ONLY_FLAWS, type Flaw, type MerchantOptions, type RunningMerchant } from '../merchants/index.js';
@@ -21,8 +22,9 @@ import { UsageError } from '../util/errors.js';
  * looks like.
  *
  * With `flow: 'manual-confirm'` the two merchants are PortOne V2 manual-confirm ones (they charge each buyer
- * themselves with the SDK's confirmPayment), each put through a manual-confirm burst, judged on the payments
- * the gateway holds confirmed against the stock and against what each buyer was told.
+ * themselves with the SDK's confirmPayment), each put through the same journey in manual confirm: fire of a
+ * known order's completion and of a tampered one, a manual-confirm burst judged on the payments the gateway
+ * holds confirmed against the stock and against what each buyer was told, and check's cases 15-20.
  */
 export interface DemoOptions {
   /** Which journey: the Confirm Process (default) or manual confirm. */
@@ -49,14 +51,14 @@ export const DEMO_DEFAULTS = {
   declineRate: 0.2,
 };
 
-/** The flaws the manual-confirm demo can show, and the findings each must be caught by. */
-export const MANUAL_CONFIRM_DEMO_FINDINGS: Partial<Record<Flaw, ProblemKind[]>> = {
-  'confirm-first': ['charged-refused', 'oversell'],
-  race: ['oversell'],
-  'double-confirm': ['double-confirm'],
-  'no-release': ['leak'],
+/** The flaws the manual-confirm demo can show, and the burst findings and check cases each must be caught by. */
+export const MANUAL_CONFIRM_DEMO_CATCHES: Partial<Record<Flaw, { findings: ProblemKind[]; cases: string[] }>> = {
+  'confirm-first': { findings: ['charged-refused', 'oversell'], cases: ['sold-out-confirms-nothing', 'burst-confirms-stock'] },
+  race: { findings: ['oversell'], cases: ['burst-confirms-stock'] },
+  'double-confirm': { findings: ['double-confirm'], cases: ['replayed-token-confirms-once'] },
+  'no-release': { findings: ['leak'], cases: ['decline-gives-stock-back'] },
 };
-export const MANUAL_CONFIRM_DEMO_FLAWS = Object.keys(MANUAL_CONFIRM_DEMO_FINDINGS) as Flaw[];
+export const MANUAL_CONFIRM_DEMO_FLAWS = Object.keys(MANUAL_CONFIRM_DEMO_CATCHES) as Flaw[];
 /**
  * A few buyers double-click: the correct merchant must confirm each payment once. Against `double-confirm`
  * more do, since a repeat shows the flaw only when it lands after the first completion charged.
@@ -73,6 +75,14 @@ const DEMO_HOLD_MS = 500;
 /** Buyers arrive over this long, so units that declines gave back are sold again within the sale. */
 const DEMO_RAMP_MS = 1_000;
 const DEMO_LOAD_MS = 1_000;
+/**
+ * Manual confirm's check waits this long for a merchant to cancel a payment it charged and then refused: the
+ * sample merchants settle a payment before they answer and never cancel one later, so half a second catches
+ * them as check's default 2 s does and keeps the demo short.
+ */
+const DEMO_MANUAL_CHECK_SETTLE_MS = 500;
+/** fire's tampered completion: its payment registered at the gateway for a tenth of the order, as check 17 does. */
+const DEMO_TAMPERED_AMOUNT = DEMO_PRICE / 10;
 
 export interface DemoMerchantResult {
   label: string;
@@ -85,7 +95,14 @@ export interface DemoMerchantResult {
 export interface ManualConfirmDemoMerchantResult {
   label: string;
   flaw: Flaw | null;
+  /**
+   * fire --flow manual-confirm: a known order's completion (to be told paid and confirmed), and one whose payment
+   * was registered for a tenth of the order's amount (to be refused and never confirmed).
+   */
+  fire: { knownOrder: CompletionFireResult; tamperedAmount: CompletionFireResult };
   burst: BurstReport;
+  /** check --flow manual-confirm: cases 15-20. */
+  check: CheckResult;
 }
 
 interface DemoResultCommon {
@@ -112,8 +129,10 @@ export interface ManualConfirmDemoResult extends DemoResultCommon {
   flow: 'manual-confirm';
   /** The share of buyers whose completion was posted twice. */
   duplicates: number;
-  /** The findings the flawed merchant had to be caught by. */
+  /** The burst findings the flawed merchant had to be caught by. */
   expectedFindings: ProblemKind[];
+  /** The check cases (by name) the flawed merchant had to fail. */
+  expectedCases: string[];
   merchants: ManualConfirmDemoMerchantResult[];
 }
 
@@ -122,6 +141,16 @@ export type DemoResult = ConfirmProcessDemoResult | ManualConfirmDemoResult;
 export type DemoEvents = {
   step: { merchant: string; step: 'fire' | 'burst' | 'check' };
 };
+
+/** The correct merchant must pass all of it: both fires answered as they should, the burst and every check case. */
+export function passedEverything(merchant: DemoMerchantResult | ManualConfirmDemoMerchantResult): boolean {
+  const { fire } = merchant;
+  const fired =
+    'tamperedAmount' in fire
+      ? fire.knownOrder.told === 'paid' && fire.knownOrder.verdict === 'agrees' && fire.tamperedAmount.told === 'refused' && fire.tamperedAmount.verdict === 'agrees'
+      : fire.knownOrder.decision.proceed && !fire.unknownOrder.decision.proceed;
+  return fired && merchant.burst.verdict.pass && merchant.check.ok;
+}
 
 /** V2 confirm calls and webhooks are signed; the demo makes a throwaway secret so gateway and merchants speak V2. */
 function demoSecret(dialect: Dialect): WebhookSecret | undefined {
@@ -136,6 +165,24 @@ interface Settings {
   declineRate: number;
   secret: WebhookSecret | undefined;
   signal: AbortSignal | undefined;
+}
+
+/** Both flows' bursts: the sale, ramped so declined units are sold again, through the merchant's hooks and the gateway. */
+function demoSale(gateway: RunningGateway, merchant: RunningMerchant, settings: Settings): BurstOptions {
+  return {
+    url: merchant.confirmUrl,
+    buyers: settings.buyers,
+    stock: settings.stock,
+    dialect: settings.dialect,
+    amount: DEMO_PRICE,
+    rampMs: DEMO_RAMP_MS,
+    resetUrl: merchant.resetUrl,
+    stockUrl: merchant.stockUrl,
+    gateway,
+    declineRate: settings.declineRate,
+    // The sale is judged on stock and money; check 8 judges latency. Here only a confirm the gateway gave up on counts.
+    p99BudgetMs: DEFAULT_TIMEOUT_MS,
+  };
 }
 
 async function exercise(
@@ -159,26 +206,7 @@ async function exercise(
   const unknownOrder = await fireThroughGateway({ ...played, order: { amount: DEMO_PRICE } });
 
   events.emit('step', { merchant: label, step: 'burst' });
-  const burst = await runBurst(
-    {
-      url: merchant.confirmUrl,
-      buyers: settings.buyers,
-      stock: settings.stock,
-      dialect,
-      secret,
-      amount: DEMO_PRICE,
-      rampMs: DEMO_RAMP_MS,
-      orderUrl: merchant.orderUrl,
-      resetUrl: merchant.resetUrl,
-      stockUrl: merchant.stockUrl,
-      gateway,
-      webhookUrl: merchant.webhookUrl,
-      declineRate: settings.declineRate,
-      // The sale is judged on stock and money; check 8 judges latency. Here only a confirm the gateway gave up on counts.
-      p99BudgetMs: DEFAULT_TIMEOUT_MS,
-    },
-    { signal },
-  );
+  const burst = await runBurst({ ...demoSale(gateway, merchant, settings), secret, orderUrl: merchant.orderUrl, webhookUrl: merchant.webhookUrl }, { signal });
 
   events.emit('step', { merchant: label, step: 'check' });
   const check = await runCheck({
@@ -259,8 +287,7 @@ export async function runDemo(options: DemoOptions = {}, events = new TypedEmitt
     !interrupted &&
     correct !== undefined &&
     flawed !== undefined &&
-    correct.burst.verdict.pass &&
-    correct.check.ok &&
+    passedEverything(correct) &&
     !(flawed.burst.verdict.pass && flawed.check.ok);
   return {
     schemaVersion: 1,
@@ -279,14 +306,48 @@ export async function runDemo(options: DemoOptions = {}, events = new TypedEmitt
 }
 
 /**
- * Manual confirm: each merchant's completion endpoint gets a burst of buyers posting the paymentToken their
- * requestPayment returned; the merchant charges through the gateway's confirm itself, so the verdict is the
- * gateway's confirmed payments against the stock and against what each buyer was told.
+ * Manual confirm's journey for one merchant: fire of a known order's completion and of a tampered one, a burst
+ * of buyers posting the paymentToken their requestPayment returned, then check's cases 15-20. The merchant
+ * charges through the gateway's confirm itself, so every verdict is what the gateway holds against what the
+ * buyer was told.
  */
+async function exerciseManualConfirm(
+  gateway: RunningGateway,
+  merchant: RunningMerchant,
+  label: string,
+  settings: Settings,
+  duplicates: number,
+  events: TypedEmitter<DemoEvents>,
+): Promise<ManualConfirmDemoMerchantResult> {
+  const { dialect, signal } = settings;
+  events.emit('step', { merchant: label, step: 'fire' });
+  const fired = { url: merchant.confirmUrl, gateway, signal };
+  const knownOrder = await fireCompletion({ ...fired, paymentId: newMerchantUid('demo'), amount: DEMO_PRICE });
+  const tamperedAmount = await fireCompletion({ ...fired, paymentId: newMerchantUid('demo'), amount: DEMO_TAMPERED_AMOUNT });
+
+  events.emit('step', { merchant: label, step: 'burst' });
+  const burst = await runBurst({ ...demoSale(gateway, merchant, settings), flow: 'manual-confirm', duplicates }, { signal });
+
+  events.emit('step', { merchant: label, step: 'check' });
+  const check = await runCheck({
+    url: merchant.confirmUrl,
+    flow: 'manual-confirm',
+    dialect,
+    gateway,
+    resetUrl: merchant.resetUrl,
+    stockUrl: merchant.stockUrl,
+    // Open orders: the merchant knows every order's amount is the price, so case 17 can tamper with it.
+    product: { price: DEMO_PRICE, priceKnown: true, stock: settings.stock },
+    settleMs: DEMO_MANUAL_CHECK_SETTLE_MS,
+    signal,
+  });
+  return { label, flaw: merchant.flaw ?? null, fire: { knownOrder, tamperedAmount }, burst, check };
+}
+
 async function runManualConfirmDemo(options: DemoOptions, events: TypedEmitter<DemoEvents>): Promise<ManualConfirmDemoResult> {
   const flaw = options.flaw ?? DEMO_DEFAULTS.manualConfirmFlaw;
-  const expectedFindings = MANUAL_CONFIRM_DEMO_FINDINGS[flaw];
-  if (expectedFindings === undefined) {
+  const catches = MANUAL_CONFIRM_DEMO_CATCHES[flaw];
+  if (catches === undefined) {
     throw new UsageError(`\`flaw\`: "${flaw}" is a Confirm Process flaw; with \`flow\` manual-confirm use one of ${MANUAL_CONFIRM_DEMO_FLAWS.join(', ')}`);
   }
   const dialect = options.dialect ?? DEMO_DEFAULTS.manualConfirmDialect;
@@ -300,33 +361,14 @@ async function runManualConfirmDemo(options: DemoOptions, events: TypedEmitter<D
     settings,
     flaw,
     (url) => ({ flow: 'manual-confirm', openOrders: true, gateway: { url } }),
-    async (gateway, merchant, label): Promise<ManualConfirmDemoMerchantResult> => {
-      events.emit('step', { merchant: label, step: 'burst' });
-      const burst = await runBurst(
-        {
-          url: merchant.confirmUrl,
-          flow: 'manual-confirm',
-          buyers: settings.buyers,
-          stock: settings.stock,
-          dialect,
-          amount: DEMO_PRICE,
-          rampMs: DEMO_RAMP_MS,
-          duplicates,
-          resetUrl: merchant.resetUrl,
-          stockUrl: merchant.stockUrl,
-          gateway,
-          declineRate: settings.declineRate,
-          // As in the Confirm Process demo: the sale is judged on stock and money, not on this machine's latency.
-          p99BudgetMs: DEFAULT_TIMEOUT_MS,
-        },
-        { signal: settings.signal },
-      );
-      return { label, flaw: merchant.flaw ?? null, burst };
-    },
+    (gateway, merchant, label) => exerciseManualConfirm(gateway, merchant, label, settings, duplicates, events),
   );
   const [correct, flawed] = merchants;
   const interrupted = settings.signal?.aborted === true;
-  const caught = flawed !== undefined && expectedFindings.every((kind) => flawed.burst.verdict.problems.some((problem) => problem.kind === kind));
+  const caught =
+    flawed !== undefined &&
+    catches.findings.every((kind) => flawed.burst.verdict.problems.some((problem) => problem.kind === kind)) &&
+    catches.cases.every((name) => flawed.check.cases.some((entry) => entry.name === name && entry.status === 'failed'));
   return {
     schemaVersion: 1,
     flow: 'manual-confirm',
@@ -338,9 +380,10 @@ async function runManualConfirmDemo(options: DemoOptions, events: TypedEmitter<D
     gateway: gatewayUrl,
     flaw,
     flawDescription: MANUAL_CONFIRM_FLAW_DESCRIPTIONS[flaw] ?? FLAW_DESCRIPTIONS[flaw],
-    expectedFindings,
+    expectedFindings: catches.findings,
+    expectedCases: catches.cases,
     merchants,
-    ok: !interrupted && correct !== undefined && correct.burst.verdict.pass && caught,
+    ok: !interrupted && correct !== undefined && passedEverything(correct) && caught,
     interrupted,
   };
 }

@@ -1,8 +1,19 @@
 import type { ChalkInstance } from 'chalk';
-import { MANUAL_CONFIRM_DEMO_FLAWS, type ConfirmProcessDemoResult, type DemoEvents, type DemoMerchantResult, type DemoResult, type ManualConfirmDemoResult } from '../demo/index.js';
+import {
+  MANUAL_CONFIRM_DEMO_FLAWS,
+  passedEverything,
+  type ConfirmProcessDemoResult,
+  type DemoEvents,
+  type DemoMerchantResult,
+  type DemoResult,
+  type ManualConfirmDemoMerchantResult,
+  type ManualConfirmDemoResult,
+} from '../demo/index.js';
 import type { BurstReport } from '../load/index.js';
 import type { GatewayFireResult } from '../fire/gateway.js';
-import { caseLabel, type CaseStatus } from '../contract/index.js';
+import type { FireAnswer } from '../fire/index.js';
+import type { CompletionFireResult } from '../fire/manual-confirm.js';
+import { caseLabel, type CaseStatus, type CheckResult } from '../contract/index.js';
 import { formatMs } from '../util/duration.js';
 import { CONFIRM_PROCESS_FLAWS } from '../merchants/flaws.js';
 import { isV2 } from '../protocol/index.js';
@@ -20,10 +31,26 @@ interface Row {
 
 const CASE_WORDS: Record<CaseStatus, string> = { passed: 'PASS', failed: 'FAIL', warning: 'WARN', skipped: 'SKIP' };
 
+/** One fired request: what the merchant decided, its answer, and the payment's status at the gateway afterwards. */
+function firedCell(word: string, answer: FireAnswer, status: string, good: boolean): Cell {
+  return { text: `${word} ${answer.kind === 'http' ? `HTTP ${answer.status}` : answer.error} → ${status}`, good };
+}
+
 function fireCell(result: GatewayFireResult, expectProceed: boolean): Cell {
-  const word = result.decision.proceed ? 'PROCEED' : 'FAIL';
-  const answer = result.answer.kind === 'http' ? `HTTP ${result.answer.status}` : result.answer.error;
-  return { text: `${word} ${answer} → ${result.lifecycle.status}`, good: result.decision.proceed === expectProceed };
+  return firedCell(result.decision.proceed ? 'PROCEED' : 'FAIL', result.answer, result.lifecycle.status, result.decision.proceed === expectProceed);
+}
+
+/** Manual confirm: what the buyer was told, and whether the gateway's payment agrees with it. */
+function completionCell(result: CompletionFireResult, expectTold: CompletionFireResult['told']): Cell {
+  const word = result.told === 'paid' ? 'TOLD PAID' : result.told === 'refused' ? 'TOLD NO' : 'NO ANSWER';
+  return firedCell(word, result.answer, result.payment.status, result.told === expectTold && result.verdict === 'agrees');
+}
+
+/** What the merchant did at the gateway for a completion: its confirm calls and charges, and any disagreement. */
+function confirmCallsCell(result: CompletionFireResult): Cell {
+  const { confirmCalls, confirmed } = result.payment;
+  const calls = `${confirmCalls} confirm call${confirmCalls === 1 ? '' : 's'}, ${confirmed} charged`;
+  return { text: result.verdict === 'agrees' ? calls : `${calls}: ${result.verdict}`, good: result.verdict === 'agrees' ? null : false };
 }
 
 /** What the gateway did after the answer: the charge and the webhooks, as fire shows them. */
@@ -79,16 +106,18 @@ function rows(result: ConfirmProcessDemoResult): Row[] {
     },
     { label: '  latency p99', cells: cellsOf((m) => latencyCell(m.burst)) },
   ];
-  for (const [index, caseResult] of (merchants[0]?.check.cases ?? []).entries()) {
-    table.push({
-      label: `check ${caseLabel(caseResult)}`,
-      cells: cellsOf((m) => {
-        const status = m.check.cases[index]?.status ?? 'skipped';
-        return { text: CASE_WORDS[status], good: status === 'skipped' ? null : status !== 'failed' };
-      }),
-    });
-  }
-  return table;
+  return [...table, ...checkRows(merchants.map((m) => m.check))];
+}
+
+/** A row per check case, the correct merchant's case list naming them. */
+function checkRows(checks: CheckResult[]): Row[] {
+  return (checks[0]?.cases ?? []).map((caseResult, index) => ({
+    label: `check ${caseLabel(caseResult)}`,
+    cells: checks.map((check) => {
+      const status = check.cases[index]?.status ?? 'skipped';
+      return { text: CASE_WORDS[status], good: status === 'skipped' ? null : status !== 'failed' };
+    }),
+  }));
 }
 
 function paint(cell: Cell, style: ChalkInstance): (text: string) => string {
@@ -98,6 +127,7 @@ function paint(cell: Cell, style: ChalkInstance): (text: string) => string {
 
 /** Manual confirm: what the buyers were told against what the gateway holds confirmed, per merchant. */
 function manualConfirmRows(result: ManualConfirmDemoResult): Row[] {
+  const firesOf = (cell: (merchant: ManualConfirmDemoMerchantResult) => Cell): Cell[] => result.merchants.map(cell);
   const cellsOf = (cell: (burst: BurstReport) => Cell): Cell[] => result.merchants.map((merchant) => cell(merchant.burst));
   const finding = (value: (mc: NonNullable<BurstReport['manualConfirm']>) => number): Cell[] =>
     cellsOf((burst) => {
@@ -105,6 +135,10 @@ function manualConfirmRows(result: ManualConfirmDemoResult): Row[] {
       return { text: n === null ? '-' : String(n), good: n === null ? null : n === 0 };
     });
   return [
+    { label: 'fire: a known order', cells: firesOf((m) => completionCell(m.fire.knownOrder, 'paid')) },
+    { label: '  then at the gateway', cells: firesOf((m) => confirmCallsCell(m.fire.knownOrder)) },
+    { label: 'fire: a tampered amount (a tenth)', cells: firesOf((m) => completionCell(m.fire.tamperedAmount, 'refused')) },
+    { label: '  then at the gateway', cells: firesOf((m) => confirmCallsCell(m.fire.tamperedAmount)) },
     { label: `burst: ${result.buyers} buyers, ${result.stock} stock`, cells: cellsOf(burstCell) },
     {
       label: '  told paid',
@@ -126,6 +160,7 @@ function manualConfirmRows(result: ManualConfirmDemoResult): Row[] {
     { label: '  confirmed twice (double-confirm)', cells: finding((mc) => mc.doubleConfirm) },
     { label: '  stock left after the settle', cells: cellsOf(stockLeftCell) },
     { label: '  latency p99', cells: cellsOf(latencyCell) },
+    ...checkRows(result.merchants.map((m) => m.check)),
   ];
 }
 
@@ -134,22 +169,27 @@ function listed(words: string[]): string {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
-function confirmProcessText(result: ConfirmProcessDemoResult, style: ChalkInstance): { intro: string[]; closing: string } {
+/** What caught the flawed merchant: its burst's findings and the check cases it failed. */
+function caughtBy(flawed: { burst: BurstReport; check: CheckResult } | undefined): string[] {
+  if (flawed === undefined) return [];
+  return [
+    ...flawed.burst.verdict.problems.map((problem) => `burst (${problem.kind})`),
+    ...flawed.check.cases.filter((c) => c.status === 'failed').map((c) => `check ${caseLabel(c)}`),
+  ];
+}
+
+/** The last line, for both flows: a pass names what caught the flaw; a miss says which side failed. */
+function closingLine(result: DemoResult, style: ChalkInstance, expected: string[]): string {
   const [correct, flawed] = result.merchants;
-  const caughtBy = flawed
-    ? [
-        ...flawed.burst.verdict.problems.map((problem) => `burst (${problem.kind})`),
-        ...flawed.check.cases.filter((c) => c.status === 'failed').map((c) => `check ${caseLabel(c)}`),
-      ]
-    : [];
-  const closing = result.ok
-    ? style.green(`the correct merchant passed everything; the "${result.flaw}" flaw was caught by ${caughtBy.join(', ')}`)
-    : style.red(
-        correct && !(correct.burst.verdict.pass && correct.check.ok)
-          ? 'the correct merchant did not pass: this machine may be overloaded (see --json for details)'
-          : `the "${result.flaw}" flaw was not caught`,
-      );
-  const intro = [
+  const caught = caughtBy(flawed);
+  if (result.ok) return style.green(`the correct merchant passed everything; the "${result.flaw}" flaw was caught by ${caught.join(', ')}`);
+  if (correct && !passedEverything(correct)) return style.red('the correct merchant did not pass: this machine may be overloaded (see --json for details)');
+  const wanted = expected.length > 0 ? ` by ${listed(expected)}` : '';
+  return style.red(`the "${result.flaw}" flaw was not caught${wanted}${flawed && expected.length > 0 ? ` (caught by: ${caught.join(', ') || 'nothing'})` : ''}`);
+}
+
+function confirmProcessIntro(result: ConfirmProcessDemoResult, style: ChalkInstance): string[] {
+  return [
     `${style.bold('confirm-sim demo')}: a correct sample merchant beside one with the "${result.flaw}" flaw`,
     style.dim(`  ${result.flaw}: ${result.flawDescription}`),
     style.dim(
@@ -158,28 +198,16 @@ function confirmProcessText(result: ConfirmProcessDemoResult, style: ChalkInstan
     ),
     style.dim(`  dialect ${result.dialect}; try another bug with --flaw ${CONFIRM_PROCESS_FLAWS.join('|')}, or --flow manual-confirm`),
   ];
-  return { intro, closing };
 }
 
-function manualConfirmText(result: ManualConfirmDemoResult, style: ChalkInstance): { intro: string[]; closing: string } {
-  const [correct, flawed] = result.merchants;
-  const expected = result.expectedFindings;
-  const others = (flawed?.burst.verdict.problems ?? []).map((problem) => problem.kind).filter((kind) => !expected.includes(kind));
-  const closing = result.ok
-    ? style.green(`the correct merchant passed; the "${result.flaw}" flaw was caught as ${listed(expected)}${others.length > 0 ? `; also found: ${others.join(', ')}` : ''}`)
-    : style.red(
-        correct && !correct.burst.verdict.pass
-          ? 'the correct merchant did not pass: this machine may be overloaded (see --json for details)'
-          : `the "${result.flaw}" flaw was not caught as ${listed(expected)}${flawed ? ` (found: ${flawed.burst.verdict.problems.map((problem) => problem.kind).join(', ') || 'nothing'})` : ''}`,
-      );
-  const intro = [
+function manualConfirmIntro(result: ManualConfirmDemoResult, style: ChalkInstance): string[] {
+  return [
     `${style.bold('confirm-sim demo --flow manual-confirm')}: a correct sample merchant beside one with the "${result.flaw}" flaw`,
     style.dim(`  ${result.flaw}: ${result.flawDescription}`),
     style.dim(`  manual confirm: each buyer posts the paymentToken its requestPayment returned to the merchant's /payment/complete;`),
     style.dim(`  both merchants charge it with PortOne's SDK (confirmPayment) at the gateway in the loop, whose PG declines ${percent(result.declineRate)} of the confirms`),
     style.dim(`  dialect ${result.dialect}, ${percent(result.duplicates)} of the buyers post twice; try another bug with --flaw ${MANUAL_CONFIRM_DEMO_FLAWS.join('|')}`),
   ];
-  return { intro, closing };
 }
 
 /** The two merchants side by side, one row per thing confirm-sim looked at. */
@@ -193,14 +221,15 @@ export function formatDemo(result: DemoResult, style: ChalkInstance): string {
   const lines = table.map((row) =>
     (row.label.padEnd(labelWidth) + row.cells.map((cell) => paint(cell, style)(cell.text.padEnd(columnWidth))).join('')).trimEnd(),
   );
-  const { intro, closing } = result.flow === 'manual-confirm' ? manualConfirmText(result, style) : confirmProcessText(result, style);
+  const intro = result.flow === 'manual-confirm' ? manualConfirmIntro(result, style) : confirmProcessIntro(result, style);
+  const expected = result.flow === 'manual-confirm' ? [...result.expectedFindings.map((kind) => `burst (${kind})`), ...result.expectedCases.map((name) => `check ${name}`)] : [];
   return [
     ...intro,
     '',
     header,
     ...lines,
     '',
-    result.interrupted ? style.yellow('interrupted: the table shows what ran before Ctrl-C') : closing,
+    result.interrupted ? style.yellow('interrupted: the table shows what ran before Ctrl-C') : closingLine(result, style, expected),
     '',
   ].join('\n');
 }
