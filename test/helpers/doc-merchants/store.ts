@@ -9,6 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One database round trip. */
 const ROUND_TRIP_MS = 1;
+/**
+ * What a read-then-write handler does between the two (its ORM, a log line, the order's own row), as a real
+ * one does. With only the two 1 ms round trips the window was so narrow that on a busy machine, where the
+ * lookups before it spread the confirms out, a burst could pass through it without a lost update.
+ */
+const RACY_DECIDE_MS = 20;
 
 export type OrderState = 'created' | 'reserved' | 'paid' | 'released' | 'refused';
 
@@ -76,6 +82,7 @@ export class MerchantDatabase {
     if (!racy) return this.takeStock(quantity);
     const stock = await this.readStock();
     if (stock < quantity) return false;
+    await sleep(RACY_DECIDE_MS);
     await this.writeStock(stock - quantity);
     return true;
   }
