@@ -8,7 +8,7 @@ import { startGateway, type RunningGateway } from '../gateway/index.js';
 import { startMerchant, FLAW_DESCRIPTIONS, CONFIRM_PROCESS_FLAWS, MANUAL_ONLY_FLAWS, type Flaw, type MerchantOptions, type RunningMerchant } from '../merchants/index.js';
 import { MANUAL_CONFIRM_FLAW_DESCRIPTIONS } from '../merchants/flaws.js';
 import { DEFAULT_TIMEOUT_MS, isV2, newMerchantUid, parseWebhookSecret, type Dialect, type WebhookSecret } from '../protocol/index.js';
-import { DEFAULT_FLOW, type Flow } from '../protocol/flows.js';
+import { DEFAULT_FLOW, parseFlow, type Flow } from '../protocol/flows.js';
 import type { ProblemKind } from '../oracle/stock-oracle.js';
 import { TypedEmitter } from '../util/events.js';
 import { UsageError } from '../util/errors.js';
@@ -266,9 +266,8 @@ function settingsOf(options: DemoOptions, dialect: Dialect): Settings {
 }
 
 export async function runDemo(options: DemoOptions = {}, events = new TypedEmitter<DemoEvents>()): Promise<DemoResult> {
-  const flow = options.flow ?? DEMO_DEFAULTS.flow;
+  const flow = parseFlow(String(options.flow ?? DEMO_DEFAULTS.flow));
   if (flow === 'manual-confirm') return runManualConfirmDemo(options, events);
-  if (flow !== 'confirm-process') throw new UsageError(`\`flow\`: "${String(flow)}" is not a flow; use confirm-process or manual-confirm`);
   const flaw = options.flaw ?? DEMO_DEFAULTS.flaw;
   if (MANUAL_ONLY_FLAWS.includes(flaw)) {
     throw new UsageError(`\`flaw\`: "${flaw}" is a manual-confirm flaw and the demo plays the Confirm Process; add \`flow\` manual-confirm, or use one of ${CONFIRM_PROCESS_FLAWS.join(', ')}`);

@@ -17,7 +17,7 @@ import { parseHttpUrl } from '../util/url.js';
 import { AdminGuard, adminHeaders, checkAdminToken } from './admin.js';
 import { abortableByAll } from '../util/abort.js';
 import { listen } from '../util/listen.js';
-import type { Flow } from '../protocol/flows.js';
+import { DEFAULT_FLOW, parseFlow, type Flow } from '../protocol/flows.js';
 import { MANUAL_CONFIRM_FLAW_DESCRIPTIONS, MANUAL_ONLY_FLAWS } from './flaws.js';
 import { ManualConfirmCompletions, MANUAL_CONFIRM_PATH, parseCompletion } from './manual-confirm.js';
 
@@ -605,10 +605,7 @@ export async function startMerchant(options: MerchantOptions = {}): Promise<Runn
   const stock = requireWholeNumber(options.stock ?? DEFAULT_STOCK, '`stock`', 0);
   const price = requireWholeNumber(options.amount ?? DEFAULT_PRICE, '`amount`', 0);
   const flaw = options.flaw === undefined ? undefined : parseFlaw(options.flaw);
-  const flow: Flow = options.flow ?? 'confirm-process';
-  if (flow !== 'confirm-process' && flow !== 'manual-confirm') {
-    throw new UsageError(`\`flow\`: "${String(flow)}" is not a flow; use confirm-process or manual-confirm`);
-  }
+  const flow = parseFlow(String(options.flow ?? DEFAULT_FLOW));
   const manual = flow === 'manual-confirm';
   if (manual && flaw !== undefined && MANUAL_CONFIRM_FLAW_DESCRIPTIONS[flaw] === undefined) {
     throw new UsageError(`\`flaw\` ${flaw} is a Confirm Process bug; with \`flow\` manual-confirm use one of ${Object.keys(MANUAL_CONFIRM_FLAW_DESCRIPTIONS).join(', ')}`);
