@@ -358,9 +358,7 @@ async function runRegistered(plan: BurstPlan, hooks: BurstRunHooks, prepared: Pr
       link,
       plan,
       probe: stockUrl !== null && before !== null ? () => probeStock(stockUrl, plan.hookHeaders, signal?.aborted ? undefined : signal) : null,
-      // A shard's paid payments are not the whole sale's, so the stock cannot tell it when the sale has
-      // settled: a shard waits out the settle.
-      stockBefore: plan.shard === null ? (before?.value ?? null) : null,
+      stockBefore: before?.value ?? null,
       signal,
       // A buyer told no whose payment is confirmed may yet be cancelled by the merchant: wait for that too.
       awaiting:

@@ -271,7 +271,9 @@ export async function settleSale(input: SettleInput): Promise<Settled> {
       const value = await probe();
       stockAfter = { value, at: Date.now() };
       samples.push({ atMs, stock: value });
-      const balanced = stockBefore !== null && value + summary.payments.paid === stockBefore;
+      // A shard's paid payments are not the whole sale's, so the stock cannot tell it when the sale has
+      // settled: a shard waits the settle out.
+      const balanced = plan.shard === null && stockBefore !== null && value + summary.payments.paid === stockBefore;
       if (!balanced) restoredAfterMs = null;
       else restoredAfterMs ??= atMs;
     }
